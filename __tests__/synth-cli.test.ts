@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+const CANARY = "pnu_CANARY_d0e8c1b7_never_in_output";
+
+/** Runs the app exactly as `cdktf synth` does (npx tsx main.ts), in a fresh directory with this tfvars. */
+function runApp(tfvars: string | undefined) {
+  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
+  if (tfvars !== undefined) writeFileSync(join(dir, "terraform.tfvars"), tfvars);
+  const env = { ...process.env, CDKTF_OUTDIR: undefined } as NodeJS.ProcessEnv;
+  const result = spawnSync(TSX, [join(ROOT, "main.ts")], { cwd: dir, env, encoding: "utf8" });
+  return { dir, ...result };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe("synthesizing from terraform.tfvars", () => {
+  it("GIVEN no terraform.tfvars WHEN synthesized THEN the stack is written with a note on moving state to S3", () => {
+    const run = runApp(undefined);
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(join(run.dir, "cdktf.out", "stacks", "prefect-ecs-dev", "cdk.tf.json"))).toBe(true);
+    // cdktf prints a stack's warning annotations; they live in the manifest.
+    const manifest = JSON.parse(readFileSync(join(run.dir, "cdktf.out", "manifest.json"), "utf8"));
+    const messages = manifest.stacks["prefect-ecs-dev"].annotations.map((a: { message: string }) => a.message);
+    expect(messages.join("\n")).toMatch(/local file terraform.prefect-ecs-dev.tfstate.*--migrate-state/);
+  });
+
+  it("GIVEN a canary API key in terraform.tfvars WHEN synthesized THEN it appears nowhere under cdktf.out or in the output", () => {
+    const run = runApp(
+      [
+        'availability_zones = ["us-east-1a", "us-east-1b"]',
+        'prefect_account_id = "0b5c1a2e-1111-4222-8333-944455556666"',
+        'prefect_workspace_id = "1b5c1a2e-1111-4222-8333-944455556666"',
+        `prefect_api_key = "${CANARY}"`,
+      ].join("\n"),
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const files = filesUnder(join(run.dir, "cdktf.out"));
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.filter((file) => readFileSync(file, "utf8").includes(CANARY))).toEqual([]);
+    expect(run.stdout + run.stderr).not.toContain(CANARY);
+  });
+
+  it("GIVEN a bad value WHEN synthesized THEN it stops with the key, value and allowed values, and writes nothing", () => {
+    const run = runApp("worker_cpu = 300\n");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("worker_cpu = 300 is not valid: use a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384");
+    expect(existsSync(join(run.dir, "cdktf.out"))).toBe(false);
+  });
+
+  it("GIVEN malformed HCL WHEN synthesized THEN the line is reported", () => {
+    const run = runApp('environment = "dev"\nnat_gateway_mode = [\n');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/terraform.tfvars has a problem:\n {2}- is not valid HCL: line \d+, column \d+/);
+  });
+});
+

@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseSettings, SETTING_KEYS, SettingsError } from "../src/settings";
+import { readTfvars } from "../src/settings/tfvars";
+
+const dir = mkdtempSync(join(tmpdir(), "tfvars-"));
+const fileWith = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const errorOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+  } catch (error) {
+    return error as SettingsError;
+  }
+  throw new Error("expected a SettingsError");
+};
+
+describe("reading terraform.tfvars", () => {
+  it("GIVEN no file THEN all defaults apply", async () => {
+    expect(await readTfvars(join(dir, "missing.tfvars"))).toEqual({});
+  });
+
+  it("GIVEN HCL with lists, maps and comments THEN values come back typed", async () => {
+    const path = fileWith("ok.tfvars", '# comment\nworker_cpu = 1024\navailability_zones = ["us-east-1a", "us-east-1b"]\ntags = { Team = "data" }\nenable_ecs_exec = true\n');
+    expect(await readTfvars(path)).toEqual({ worker_cpu: 1024, availability_zones: ["us-east-1a", "us-east-1b"], tags: { Team: "data" }, enable_ecs_exec: true });
+  });
+
+  it("GIVEN malformed HCL THEN the error names the file and the line", async () => {
+    const path = fileWith("bad.tfvars", 'environment = "dev"\nworker_cpu = \n');
+    const error = await errorOf(readTfvars(path));
+    expect(error.message).toMatch(/bad.tfvars has a problem:\n {2}- is not valid HCL: line 2, column \d+: Invalid expression/);
+  });
+
+  it("GIVEN an interpolation THEN it is refused: tfvars values must be literal", async () => {
+    const path = fileWith("expr.tfvars", 'environment = "${var.x}"\n');
+    expect((await errorOf(readTfvars(path))).problems[0]).toMatch(/environment uses an expression/);
+  });
+});
+
+describe("terraform.tfvars.example", () => {
+  const example = readFileSync(join(__dirname, "..", "terraform.tfvars.example"), "utf8");
+  const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+
+  it("documents every settings key, and README's configuration table lists each", () => {
+    for (const key of SETTING_KEYS) {
+      expect(example, `terraform.tfvars.example lacks ${key}`).toMatch(new RegExp(`^#? ?${key}\\s+=`, "m"));
+      expect(readme, `README lacks ${key}`).toContain(`| \`${key}\``);
+    }
+  });
+
+  it("is itself valid: uncommenting every example assignment of a Cloud deployment passes validation", async () => {
+    const active = example
+      .split("\n")
+      .filter((line) => /^[a-z_]+\s+=/.test(line))
+      .join("\n");
+    const path = fileWith("example.tfvars", active);
+    const values = await readTfvars(path);
+    expect(Object.keys(values).length).toBeGreaterThan(3);
+    expect(() => parseSettings(values, "terraform.tfvars.example")).not.toThrow();
+  });
+});

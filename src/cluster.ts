@@ -1,0 +1,38 @@
+import { Construct } from "constructs";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
+import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+
+export interface ClusterProps {
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  /** Name of a Cloud Map private DNS namespace for the cluster's services. @default none */
+  readonly serviceDiscoveryNamespace?: string;
+}
+
+/** The ECS cluster the worker and its flow runs share. */
+export class Cluster extends Construct {
+  readonly cluster: EcsCluster;
+  readonly capacityProviders: EcsClusterCapacityProviders;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    const namespace = props.serviceDiscoveryNamespace
+      ? new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
+          name: props.serviceDiscoveryNamespace,
+          vpc: props.vpcId,
+          description: `Service discovery for ${props.namePrefix}`,
+        })
+      : undefined;
+    this.cluster = new EcsCluster(this, "cluster", {
+      name: props.namePrefix,
+      setting: [{ name: "containerInsights", value: "enabled" }],
+      serviceConnectDefaults: namespace ? { namespace: namespace.arn } : undefined,
+    });
+    this.capacityProviders = new EcsClusterCapacityProviders(this, "capacity_providers", {
+      clusterName: this.cluster.name,
+      capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+      defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+    });
+  }
+}

@@ -1,0 +1,119 @@
+import { Construct } from "constructs";
+import { Fn, TerraformLocal } from "cdktf";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { assumedBy, policyDocument, type Statement } from "./iam-policy";
+
+export interface IamProps {
+  readonly namePrefix: string;
+  /** AWS partition (`aws`, `aws-us-gov`, …), for managed-policy ARNs. */
+  readonly partition: string;
+  readonly clusterArn: string;
+  readonly clusterName: string;
+  /** Secret holding the Prefect credential; both execution roles may read it. @default no secret */
+  readonly credentialSecretArn?: string;
+  readonly flowRunLogGroupArn: string;
+  /** Extra managed policies for flow-run code (S3 buckets, databases, …). @default none */
+  readonly flowRunPolicyArns?: string[];
+  /** Adds the SSM channel rights ECS Exec needs to the worker task role. @default false */
+  readonly enableEcsExec?: boolean;
+}
+
+const ECS_TASKS = "ecs-tasks.amazonaws.com";
+
+/**
+ * Four roles, never shared: the worker's execution and task roles, and the flow runs' execution and
+ * task roles. The worker may pass only the two flow-run roles, and only to ECS tasks.
+ */
+export class Iam extends Construct {
+  readonly workerExecutionRole: IamRole;
+  readonly workerTaskRole: IamRole;
+  readonly flowRunExecutionRole: IamRole;
+  readonly flowRunTaskRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: IamProps) {
+    super(scope, id);
+    const { namePrefix } = props;
+    const role = (name: string, description: string) =>
+      new IamRole(this, `${name.replace(/-/g, "_")}_role`, { name: `${namePrefix}-${name}`, description, assumeRolePolicy: assumedBy(ECS_TASKS) });
+    const inlinePolicy = (target: IamRole, name: string, statements: Statement[]) =>
+      new IamRolePolicy(this, `${target.node.id.replace(/_role$/, "")}_${name.replace(/-/g, "_")}_policy`, {
+        name,
+        role: target.id,
+        policy: policyDocument(statements),
+      });
+    const executionPolicyArn = `arn:${props.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
+    const readCredential: Statement[] = props.credentialSecretArn
+      ? [{ Sid: "ReadPrefectCredential", Action: "secretsmanager:GetSecretValue", Resource: props.credentialSecretArn }]
+      : [];
+
+    this.workerExecutionRole = role("worker-execution", "Pulls the worker image, writes its logs and reads its Prefect credential");
+    this.workerTaskRole = role("worker-task", "The Prefect worker: registers task definitions and runs flow-run tasks in its cluster");
+    this.flowRunExecutionRole = role("flow-run-execution", "Pulls flow-run images, writes their logs and reads the Prefect credential");
+    this.flowRunTaskRole = role("flow-run-task", "Identity of flow-run code; extend with flow_run_policy_arns");
+
+    for (const [name, target] of [
+      ["worker_execution", this.workerExecutionRole],
+      ["flow_run_execution", this.flowRunExecutionRole],
+    ] as const) {
+      new IamRolePolicyAttachment(this, `${name}_managed_policy`, { role: target.name, policyArn: executionPolicyArn });
+    }
+    if (readCredential.length) inlinePolicy(this.workerExecutionRole, "read-prefect-credential", readCredential);
+    inlinePolicy(this.flowRunExecutionRole, "flow-run-launch", [
+      ...readCredential,
+      // prefect-aws asks awslogs to create the group if missing; it already exists, so this is scoped to it.
+      { Sid: "CreateFlowRunLogGroup", Action: "logs:CreateLogGroup", Resource: `${props.flowRunLogGroupArn}` },
+    ]);
+
+    // "arn:<partition>:ecs:<region>:<account>" taken from the cluster ARN, so no account lookup is needed.
+    // A local keeps the policy text free of quoted function arguments, so it stays plain JSON.
+    const ecsArnPrefix = new TerraformLocal(this, "ecs_arn_prefix", Fn.element(Fn.split(":cluster/", props.clusterArn), 0)).asString;
+    inlinePolicy(this.workerTaskRole, "prefect-ecs-worker", [
+      { Sid: "DescribeNetwork", Action: ["ec2:DescribeSubnets", "ec2:DescribeVpcs"], Resource: "*" },
+      {
+        // These ECS actions do not support resource-level permissions.
+        Sid: "ManageTaskDefinitions",
+        Action: ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+        Resource: "*",
+      },
+      {
+        Sid: "RunTasksInThisCluster",
+        Action: "ecs:RunTask",
+        Resource: `${ecsArnPrefix}:task-definition/*`,
+        Condition: { ArnEquals: { "ecs:cluster": props.clusterArn } },
+      },
+      {
+        Sid: "WatchAndStopTasksInThisCluster",
+        Action: ["ecs:DescribeTasks", "ecs:StopTask"],
+        Resource: `${ecsArnPrefix}:task/${props.clusterName}/*`,
+      },
+      {
+        Sid: "TagWhatItCreates",
+        Action: "ecs:TagResource",
+        Resource: "*",
+        Condition: { StringEquals: { "ecs:CreateAction": ["RunTask", "RegisterTaskDefinition"] } },
+      },
+      { Sid: "ReadFlowRunLogs", Action: "logs:GetLogEvents", Resource: `${props.flowRunLogGroupArn}:*` },
+      {
+        Sid: "PassFlowRunRolesToEcsOnly",
+        Action: "iam:PassRole",
+        Resource: [this.flowRunExecutionRole.arn, this.flowRunTaskRole.arn],
+        Condition: { StringEquals: { "iam:PassedToService": ECS_TASKS } },
+      },
+      ...(props.enableEcsExec
+        ? [
+            {
+              Sid: "EcsExecChannels",
+              Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+              Resource: "*",
+            },
+          ]
+        : []),
+    ]);
+
+    (props.flowRunPolicyArns ?? []).forEach(
+      (policyArn, i) => new IamRolePolicyAttachment(this, `flow_run_task_extra_policy_${i}`, { role: this.flowRunTaskRole.name, policyArn }),
+    );
+  }
+}

@@ -1,0 +1,160 @@
+import { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { planSubnets } from "./cidr";
+import { assumedBy, policyDocument } from "./iam-policy";
+
+export interface NetworkProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  /** VPC IPv4 block; subnets are derived from it (see cidr.ts). */
+  readonly cidr: string;
+  /** AZ names. @default the first `azCount` AZs the account can use, looked up at plan time */
+  readonly availabilityZones?: string[];
+  /** Number of AZs when `availabilityZones` is not given. */
+  readonly azCount: number;
+  /** One NAT gateway for all AZs, or one per AZ so an AZ outage does not cut the others off. */
+  readonly natGatewayMode: "single" | "per_az";
+  /** Retention of the VPC flow log group, days. */
+  readonly flowLogRetentionDays: number;
+}
+
+/** A VPC with public subnets (NAT and internet gateways only) and private subnets for the tasks. */
+export class Network extends Construct {
+  readonly vpcId: string;
+  readonly privateSubnetIds: string[];
+  readonly publicSubnetIds: string[];
+  readonly natGateways: NatGateway[];
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const { namePrefix } = props;
+    const plan = planSubnets(props.cidr, props.azCount);
+    // The AZ lookup needs AWS credentials and network, so it is only emitted when AZs are not listed.
+    const lookup = props.availabilityZones
+      ? undefined
+      : new DataAwsAvailabilityZones(this, "available_azs", {
+          state: "available",
+          filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+        });
+    const azAt = (i: number) => props.availabilityZones?.[i] ?? Fn.element(lookup!.names, i);
+    const azIndexes = [...Array(props.azCount).keys()];
+    const azLabel = (i: number) => props.availabilityZones?.[i] ?? `az${i + 1}`;
+
+    const vpc = new Vpc(this, "vpc", {
+      cidrBlock: props.cidr,
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: namePrefix },
+    });
+    this.vpcId = vpc.id;
+
+    // Managing the default security group with no rules removes its allow-all rules (EC2.2, CKV2_AWS_12).
+    new DefaultSecurityGroup(this, "default_security_group", { vpcId: vpc.id, tags: { Name: `${namePrefix}-default-deny-all` } });
+
+    const internetGateway = new InternetGateway(this, "internet_gateway", { vpcId: vpc.id, tags: { Name: namePrefix } });
+
+    // Nothing launched in either tier needs a public IP; NAT gateways get Elastic IPs explicitly.
+    const subnets = (tier: "public" | "private", cidrs: string[]) =>
+      azIndexes.map(
+        (i) =>
+          new Subnet(this, `${tier}_subnet_${i}`, {
+            vpcId: vpc.id,
+            availabilityZone: azAt(i),
+            cidrBlock: cidrs[i],
+            mapPublicIpOnLaunch: false,
+            tags: { Name: `${namePrefix}-${tier}-${azLabel(i)}`, Tier: tier },
+          }),
+      );
+    const publicSubnets = subnets("public", plan.publicCidrs);
+    const privateSubnets = subnets("private", plan.privateCidrs);
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+
+    const publicRouteTable = new RouteTable(this, "public_route_table", { vpcId: vpc.id, tags: { Name: `${namePrefix}-public` } });
+    new Route(this, "public_default_route", {
+      routeTableId: publicRouteTable.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: internetGateway.id,
+    });
+    publicSubnets.forEach(
+      (subnet, i) => new RouteTableAssociation(this, `public_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: publicRouteTable.id }),
+    );
+
+    const natCount = props.natGatewayMode === "per_az" ? props.azCount : 1;
+    this.natGateways = azIndexes.slice(0, natCount).map((i) => {
+      const eip = new Eip(this, `nat_eip_${i}`, { domain: "vpc", tags: { Name: `${namePrefix}-nat-${azLabel(i)}` }, dependsOn: [internetGateway] });
+      return new NatGateway(this, `nat_gateway_${i}`, {
+        allocationId: eip.allocationId,
+        subnetId: publicSubnets[i].id,
+        tags: { Name: `${namePrefix}-${azLabel(i)}` },
+        dependsOn: [internetGateway],
+      });
+    });
+
+    // One private route table per AZ in both modes, so switching NAT mode only changes routes.
+    const privateRouteTables = privateSubnets.map((subnet, i) => {
+      const table = new RouteTable(this, `private_route_table_${i}`, { vpcId: vpc.id, tags: { Name: `${namePrefix}-private-${azLabel(i)}` } });
+      new Route(this, `private_default_route_${i}`, {
+        routeTableId: table.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: this.natGateways[natCount === 1 ? 0 : i].id,
+      });
+      new RouteTableAssociation(this, `private_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: table.id });
+      return table;
+    });
+
+    // Gateway endpoints are free and keep ECR layer downloads (served from S3) off the NAT bill.
+    new VpcEndpoint(this, "s3_gateway_endpoint", {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: privateRouteTables.map((t) => t.id),
+      tags: { Name: `${namePrefix}-s3` },
+    });
+
+    const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
+      name: `/vpc/${namePrefix}/flow-logs`,
+      retentionInDays: props.flowLogRetentionDays,
+    });
+    const flowLogRole = new IamRole(this, "flow_log_role", {
+      name: `${namePrefix}-vpc-flow-logs`,
+      description: "Lets VPC Flow Logs write to its CloudWatch log group",
+      assumeRolePolicy: assumedBy("vpc-flow-logs.amazonaws.com"),
+    });
+    new IamRolePolicy(this, "flow_log_role_policy", {
+      name: "write-flow-logs",
+      role: flowLogRole.id,
+      policy: policyDocument([
+        {
+          Sid: "WriteFlowLogs",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: `${flowLogGroup.arn}:*`,
+        },
+      ]),
+    });
+    new FlowLog(this, "flow_log", {
+      vpcId: vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: flowLogGroup.arn,
+      iamRoleArn: flowLogRole.arn,
+      maxAggregationInterval: 600,
+      tags: { Name: namePrefix },
+    });
+  }
+}

@@ -1,0 +1,161 @@
+import { z } from "zod";
+import { vpcCidrError } from "../cidr";
+import { fargateSizeError } from "../fargate";
+import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
+
+export * from "./schema";
+
+/** Settings after defaults and cross-key resolution: what constructs are built from. */
+export interface Settings extends ParsedSettings {
+  /** `<project_name>-<environment>`: prefixes every resource name so deployments never collide. */
+  readonly name_prefix: string;
+  readonly work_pool_name: string;
+  readonly state_region: string;
+  /** "cloud" unless prefect_api_url points at a self-hosted server. */
+  readonly prefect_target: "cloud" | "self_hosted";
+}
+
+/** One deployment: its resolved settings plus the raw values its file held (for Terraform variable checks). */
+export interface Deployment {
+  readonly settings: Settings;
+  readonly fileValues: Readonly<Partial<Record<SettingKey, unknown>>>;
+  /** Where the values came from, for messages. */
+  readonly source: string;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "SettingsError";
+  }
+}
+
+const show = (value: unknown): string => (value === undefined ? "(missing)" : JSON.stringify(value));
+
+function formatIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys
+      .map((key) => `${key} is not a known setting; see terraform.tfvars.example for the keys (${suggest(key)})`)
+      .join("\n  - ");
+  }
+  const key = String(issue.path[0] ?? "(file)");
+  return `${key} = ${show(values[key])} is not valid: ${issue.message}`;
+}
+
+function suggest(unknownKey: string): string {
+  const close = SETTING_KEYS.filter((k) => k.includes(unknownKey) || unknownKey.includes(k) || editDistance(k, unknownKey) <= 3);
+  return close.length ? `did you mean ${close.join(" or ")}?` : "no similar key";
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+interface Rule {
+  readonly when: (s: ParsedSettings, has: (k: SettingKey) => boolean) => boolean;
+  readonly message: (s: ParsedSettings) => string;
+}
+
+const NEW_VPC_KEYS: SettingKey[] = ["vpc_cidr", "nat_gateway_mode", "availability_zones", "az_count"];
+
+/** Rules that involve more than one key. Adding a rule is one entry. */
+const RULES: Rule[] = [
+  {
+    when: (s) => s.existing_vpc_id !== undefined && !s.existing_private_subnet_ids?.length,
+    message: (s) => `existing_vpc_id = "${s.existing_vpc_id}" needs existing_private_subnet_ids: the private subnets (with a NAT route) the worker runs in`,
+  },
+  {
+    when: (s) => s.existing_vpc_id === undefined && s.existing_private_subnet_ids !== undefined,
+    message: () => "existing_private_subnet_ids is set but existing_vpc_id is not; set both to use an existing VPC, or neither to create one",
+  },
+  ...NEW_VPC_KEYS.map<Rule>((key) => ({
+    when: (s, has) => s.existing_vpc_id !== undefined && has(key),
+    message: (s) => `${key} only applies to a new VPC, but existing_vpc_id = "${s.existing_vpc_id}" is set; remove one of them`,
+  })),
+  {
+    when: (s) => s.availability_zones !== undefined && (s.availability_zones.length < 2 || s.availability_zones.length > 6),
+    message: (s) => `availability_zones = ${show(s.availability_zones)} lists ${s.availability_zones?.length} AZs; list 2 to 6`,
+  },
+  {
+    when: (s) => s.availability_zones !== undefined && new Set(s.availability_zones).size !== s.availability_zones.length,
+    message: (s) => `availability_zones = ${show(s.availability_zones)} lists an AZ twice; list each AZ once`,
+  },
+  {
+    when: (s) => s.availability_zones?.some((az) => !az.startsWith(s.aws_region)) ?? false,
+    message: (s) => `availability_zones = ${show(s.availability_zones)} must all be in aws_region = "${s.aws_region}" (e.g. "${s.aws_region}a")`,
+  },
+  {
+    when: (s, has) => s.availability_zones !== undefined && has("az_count") && s.az_count !== s.availability_zones.length,
+    message: (s) => `az_count = ${s.az_count} disagrees with availability_zones, which lists ${s.availability_zones?.length}; set only one of them`,
+  },
+  {
+    when: (s) => s.existing_vpc_id === undefined && vpcCidrError("vpc_cidr", s.vpc_cidr) !== undefined,
+    message: (s) => vpcCidrError("vpc_cidr", s.vpc_cidr) ?? "",
+  },
+  {
+    when: (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory) !== undefined,
+    message: (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory) ?? "",
+  },
+  ...(["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const).map<Rule>((key) => ({
+    when: (s) => s.prefect_api_url !== undefined && s[key] !== undefined,
+    message: (s) => `${key} is a Prefect Cloud setting, but prefect_api_url = "${s.prefect_api_url}" selects a self-hosted server; remove one of them`,
+  })),
+  {
+    when: (s) => s.prefect_api_url === undefined && s.self_hosted_auth !== "none",
+    message: (s) => `self_hosted_auth = "${s.self_hosted_auth}" needs prefect_api_url (the self-hosted server); Prefect Cloud uses prefect_api_key`,
+  },
+  {
+    when: (s) => s.prefect_api_auth_string !== undefined && s.self_hosted_auth !== "auth_string",
+    message: () => 'prefect_api_auth_string is set but self_hosted_auth is not "auth_string"; set self_hosted_auth = "auth_string" to store it',
+  },
+  {
+    when: (s) => s.state_bucket === undefined && (s.state_lock_table !== undefined || s.state_region !== undefined),
+    message: () => "state_lock_table and state_region need state_bucket (the S3 bucket holding the state)",
+  },
+  {
+    when: (s, has) => s.enable_ecs_exec && has("worker_read_only_root_filesystem") && s.worker_read_only_root_filesystem,
+    message: () => "enable_ecs_exec = true needs a writable root filesystem (the SSM agent writes to it); set worker_read_only_root_filesystem = false or leave it unset",
+  },
+];
+
+/**
+ * Validates one deployment's raw values (from terraform.tfvars or an object) and resolves defaults.
+ * Throws SettingsError listing every problem, each naming the key, the bad value and what is allowed.
+ */
+export function parseSettings(values: Record<string, unknown>, source = "terraform.tfvars"): Deployment {
+  const result = settingsSchema.safeParse(values);
+  if (!result.success) {
+    throw new SettingsError(source, result.error.issues.map((issue) => formatIssue(issue, values)));
+  }
+  const parsed = result.data;
+  const has = (key: SettingKey) => values[key] !== undefined;
+  const problems = RULES.filter((rule) => rule.when(parsed, has)).map((rule) => rule.message(parsed));
+  if (problems.length) throw new SettingsError(source, problems);
+
+  const name_prefix = `${parsed.project_name}-${parsed.environment}`;
+  const settings: Settings = {
+    ...parsed,
+    // ECS Exec's agent writes to the root filesystem, so enabling it lifts the read-only default.
+    worker_read_only_root_filesystem: parsed.enable_ecs_exec ? false : parsed.worker_read_only_root_filesystem,
+    az_count: parsed.availability_zones?.length ?? parsed.az_count,
+    name_prefix,
+    work_pool_name: parsed.work_pool_name ?? name_prefix,
+    state_region: parsed.state_region ?? parsed.aws_region,
+    prefect_target: parsed.prefect_api_url === undefined ? "cloud" : "self_hosted",
+  };
+  const fileValues = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+  return { settings, fileValues, source };
+}

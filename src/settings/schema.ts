@@ -1,0 +1,119 @@
+import { z } from "zod";
+import { FARGATE_CPU_VALUES, listForHumans } from "../fargate";
+
+/** CloudWatch Logs accepts only these retention periods (days). 0 (never expire) is left out on purpose. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const DEFAULT_WORKER_IMAGE = "prefecthq/prefect-aws:0.7.7-python3.12-prefect3.6.28";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Terraform-side copy of UUID (RE2 syntax) for plan-time variable validation. */
+export const UUID_RE2 = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const TAG_KEY = /^(?!aws:)[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
+const AZ = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]+)?$/;
+
+// Field-level errors say what is allowed; the formatter prefixes "<key> = <value> is not valid".
+const str = (allowed: string, re?: RegExp) => {
+  const base = z.string({ error: `expected a string: ${allowed}` });
+  return re ? base.regex(re, { error: allowed }) : base.min(1, { error: allowed });
+};
+const int = (min: number, max: number, unit = "") =>
+  z
+    .number({ error: `expected a whole number from ${min} to ${max}${unit}` })
+    .int({ error: `expected a whole number from ${min} to ${max}${unit}` })
+    .min(min, { error: `use a whole number from ${min} to ${max}${unit}` })
+    .max(max, { error: `use a whole number from ${min} to ${max}${unit}` });
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `use ${listForHumans(values.map((v) => `"${v}"`))}` });
+const numberIn = (values: readonly number[], what: string) =>
+  z
+    .number({ error: `expected a number: ${what} ${listForHumans(values)}` })
+    .refine((v) => values.includes(v), { error: `use ${what} ${listForHumans(values)}` });
+const bool = () => z.boolean({ error: "use true or false (no quotes)" });
+const list = (item: z.ZodString, allowed: string) => z.array(item, { error: `expected a list of strings: ${allowed}` });
+
+/**
+ * Every key an operator may set in terraform.tfvars. Keys read by the app are applied at synth;
+ * keys marked PLAN_TIME_KEYS are only checked here when present and otherwise reach Terraform as variables.
+ */
+export const settingsSchema = z
+  .object({
+    // --- Deployment identity
+    project_name: str("lower-case letters, digits and hyphens, 2-20 characters, starting with a letter", /^[a-z][a-z0-9-]{1,19}$/).default("prefect-ecs"),
+    environment: str("lower-case letters, digits and hyphens, 1-12 characters, starting with a letter", /^[a-z][a-z0-9-]{0,11}$/).default("dev"),
+    aws_region: str('an AWS region code such as "us-east-1"', REGION).default("us-east-1"),
+    tags: z
+      .record(z.string(), z.string(), { error: 'expected a map of strings, e.g. { Team = "data" }' })
+      .refine((tags) => Object.keys(tags).every((key) => TAG_KEY.test(key)), { error: "tag keys are 1-128 characters and must not start with aws:" })
+      .refine((tags) => Object.values(tags).every((value) => value.length <= 256), { error: "tag values are at most 256 characters" })
+      .default({}),
+
+    // --- Network
+    availability_zones: list(z.string().regex(AZ, { error: 'AZ names such as "us-east-1a"' }), 'AZ names such as "us-east-1a"').optional(),
+    az_count: int(2, 6, " (AZs)").default(2),
+    vpc_cidr: z.string({ error: 'expected a string such as "10.0.0.0/16"' }).default("10.0.0.0/16"),
+    nat_gateway_mode: oneOf(["single", "per_az"] as const).default("single"),
+    existing_vpc_id: str('a VPC id such as "vpc-0123456789abcdef0"', /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
+    existing_private_subnet_ids: list(
+      z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'subnet ids such as "subnet-0123456789abcdef0"' }),
+      'subnet ids such as "subnet-0123456789abcdef0"',
+    ).optional(),
+
+    // --- Prefect
+    prefect_account_id: str("a Prefect Cloud account id (UUID)", UUID).optional(),
+    prefect_workspace_id: str("a Prefect Cloud workspace id (UUID)", UUID).optional(),
+    prefect_api_url: str('an http(s) URL ending in /api, e.g. "https://prefect.example.com/api"', /^https?:\/\/[^\s"'${}]+\/api$/).optional(),
+    prefect_api_key: str("a non-empty Prefect API key").optional(),
+    prefect_api_key_version: int(1, 1_000_000).default(1),
+    prefect_api_auth_string: str("a non-empty auth string such as \"admin:pass\"").optional(),
+    self_hosted_auth: oneOf(["none", "auth_string"] as const).default("none"),
+    existing_api_key_secret_arn: str(
+      "a full Secrets Manager secret ARN (ending in the 6-character suffix), optionally followed by :<json-key>",
+      SECRET_ARN,
+    ).optional(),
+    secret_recovery_window_days: z
+      .number({ error: "expected 0 (delete at once) or a whole number from 7 to 30" })
+      .refine((v) => v === 0 || (Number.isInteger(v) && v >= 7 && v <= 30), { error: "use 0 (delete at once) or a whole number from 7 to 30" })
+      .default(7),
+    work_pool_name: str(
+      "letters, digits, '-', '_' and '.', 1-63 characters, starting with a letter or digit",
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    ).optional(),
+
+    // --- Worker
+    worker_image: str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\"", /^[a-z0-9][a-z0-9._\-/:@]*$/).default(DEFAULT_WORKER_IMAGE),
+    worker_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),
+    worker_memory: int(512, 122880, " MiB").default(1024),
+    worker_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
+    worker_desired_count: int(0, 10, " tasks").default(1),
+    worker_read_only_root_filesystem: bool().default(true),
+    enable_ecs_exec: bool().default(false),
+    log_retention_days: numberIn(LOG_RETENTION_DAYS, "one of CloudWatch's retention periods:").default(30),
+
+    // --- Registry and cluster
+    ecr_image_tag_mutability: oneOf(["IMMUTABLE", "MUTABLE"] as const).default("IMMUTABLE"),
+    ecr_keep_image_count: int(1, 1000, " images").default(30),
+    ecr_untagged_expire_days: int(1, 365, " days").default(7),
+    ecr_force_delete: bool().default(false),
+    service_discovery_namespace: str("a private DNS name such as \"prefect.internal\"", /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/).optional(),
+
+    // --- State
+    state_bucket: str("an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'", /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional(),
+    state_lock_table: str("a DynamoDB table name: 3-255 letters, digits, '_', '-' and '.'", /^[A-Za-z0-9_.-]{3,255}$/).optional(),
+    state_region: str('an AWS region code such as "us-east-1"', REGION).optional(),
+  })
+  .strict();
+
+export type SettingsInput = z.input<typeof settingsSchema>;
+export type ParsedSettings = z.output<typeof settingsSchema>;
+export type SettingKey = keyof ParsedSettings;
+
+/** Values Terraform receives at plan time (TF_VAR_* or terraform.tfvars); the app never writes them out. */
+export const PLAN_TIME_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "prefect_api_auth_string"] as const;
+export const SENSITIVE_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string"];
+
+export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];

@@ -1,0 +1,171 @@
+import type { Construct } from "constructs";
+import { TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import type { Node } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { Cluster } from "./cluster";
+import { Iam } from "./iam";
+import { Logs } from "./logs";
+import { Network } from "./network";
+import { Registry } from "./registry";
+import { type CredentialSource, Secrets } from "./secrets";
+import { TaskSecurityGroup, urlPort } from "./security-groups";
+import type { Deployment, Settings } from "./settings";
+import { configureStateBackend } from "./state-backend";
+import { declareVariables, type PlanTimeInputs } from "./variables";
+import { WorkerService } from "./worker-service";
+
+export const PREFECT_CLOUD_API = "https://api.prefect.cloud/api";
+
+/** The stack name for a deployment: one stack per project and environment. */
+export const stackName = (settings: Settings) => settings.name_prefix;
+
+/**
+ * Everything one Prefect worker deployment needs, built from one validated settings object.
+ * Terraform logical ids are the construct path without hashes (`network_vpc`), so plans stay readable
+ * and stable across refactors that do not rename constructs.
+ */
+export class PrefectEcsStack extends TerraformStack {
+  /** A note for the operator (e.g. how to move local state to S3), printed by main.ts. */
+  readonly notes: string[] = [];
+
+  constructor(scope: Construct, deployment: Deployment) {
+    super(scope, stackName(deployment.settings));
+    const { settings } = deployment;
+    const prefix = settings.name_prefix;
+
+    new AwsProvider(this, "aws", {
+      region: settings.aws_region,
+      defaultTags: [{ tags: { ...settings.tags, Project: settings.project_name, Environment: settings.environment, ManagedBy: "cdktf" } }],
+    });
+    const note = configureStateBackend(this, {
+      projectName: settings.project_name,
+      environment: settings.environment,
+      bucket: settings.state_bucket,
+      lockTable: settings.state_lock_table,
+      region: settings.state_region,
+    });
+    if (note) this.notes.push(note);
+
+    const cloud = settings.prefect_target === "cloud";
+    const inputs = declareVariables(this, deployment, {
+      accountAndWorkspace: cloud,
+      apiKey: cloud && settings.existing_api_key_secret_arn === undefined,
+      authString: settings.self_hosted_auth === "auth_string",
+    });
+    const partition = new DataAwsPartition(this, "partition").partition;
+
+    const network = settings.existing_vpc_id
+      ? undefined
+      : new Network(this, "network", {
+          namePrefix: prefix,
+          region: settings.aws_region,
+          cidr: settings.vpc_cidr,
+          availabilityZones: settings.availability_zones,
+          azCount: settings.az_count,
+          natGatewayMode: settings.nat_gateway_mode,
+          flowLogRetentionDays: settings.log_retention_days,
+        });
+    const vpcId = network?.vpcId ?? settings.existing_vpc_id!;
+    const privateSubnetIds = network?.privateSubnetIds ?? settings.existing_private_subnet_ids!;
+
+    const prefectApiUrl = settings.prefect_api_url ?? `${PREFECT_CLOUD_API}/accounts/${inputs.prefectAccountId}/workspaces/${inputs.prefectWorkspaceId}`;
+    const workerSecurityGroup = new TaskSecurityGroup(this, "worker_security_group", {
+      vpcId,
+      name: `${prefix}-worker`,
+      description: "Prefect worker: no inbound traffic; outbound HTTPS only",
+      egressPorts: [...new Set([443, urlPort(prefectApiUrl.startsWith("http") ? prefectApiUrl : PREFECT_CLOUD_API)])],
+    });
+
+    const registry = new Registry(this, "registry", {
+      namePrefix: prefix,
+      imageTagMutability: settings.ecr_image_tag_mutability,
+      keepImageCount: settings.ecr_keep_image_count,
+      untaggedExpireDays: settings.ecr_untagged_expire_days,
+      forceDelete: settings.ecr_force_delete,
+    });
+    const cluster = new Cluster(this, "cluster", { namePrefix: prefix, vpcId, serviceDiscoveryNamespace: settings.service_discovery_namespace });
+
+    const credentialSource = this.credentialSource(settings, inputs);
+    const secrets = credentialSource ? new Secrets(this, "secrets", { source: credentialSource }) : undefined;
+    const logs = new Logs(this, "logs", { namePrefix: prefix, retentionDays: settings.log_retention_days });
+
+    const iam = new Iam(this, "iam", {
+      namePrefix: prefix,
+      partition,
+      clusterArn: cluster.cluster.arn,
+      clusterName: cluster.cluster.name,
+      credentialSecretArn: secrets?.credential.secretArn,
+      flowRunLogGroupArn: logs.flowRunLogGroup.arn,
+      enableEcsExec: settings.enable_ecs_exec,
+    });
+
+    const worker = new WorkerService(this, "worker", {
+      namePrefix: prefix,
+      region: settings.aws_region,
+      clusterArn: cluster.cluster.arn,
+      workPoolName: settings.work_pool_name,
+      image: settings.worker_image,
+      cpu: settings.worker_cpu,
+      memory: settings.worker_memory,
+      cpuArchitecture: settings.worker_cpu_architecture,
+      desiredCount: settings.worker_desired_count,
+      prefectApiUrl,
+      credential: secrets?.credential,
+      logGroupName: logs.workerLogGroup.name,
+      executionRoleArn: iam.workerExecutionRole.arn,
+      taskRoleArn: iam.workerTaskRole.arn,
+      subnetIds: privateSubnetIds,
+      securityGroupIds: [workerSecurityGroup.securityGroup.id],
+      readOnlyRootFilesystem: settings.worker_read_only_root_filesystem,
+      enableEcsExec: settings.enable_ecs_exec,
+      dependsOn: [cluster.capacityProviders, ...(network?.natGateways ?? [])],
+    });
+
+    // Construct ids share one namespace with the variables, Terraform's do not: name outputs explicitly.
+    const output = (name: string, value: unknown, description: string) =>
+      new TerraformOutput(this, `output_${name}`, { value, description }).overrideLogicalId(name);
+    output("vpc_id", vpcId, "VPC the worker and flow runs use");
+    output("private_subnet_ids", privateSubnetIds, "Private subnets for the worker and flow runs");
+    output("cluster_name", cluster.cluster.name, "ECS cluster name");
+    output("cluster_arn", cluster.cluster.arn, "ECS cluster ARN");
+    output("worker_service_name", worker.service.name, "ECS service running the Prefect worker");
+    output("worker_log_group", logs.workerLogGroup.name, "CloudWatch log group of the worker");
+    output("flow_run_log_group", logs.flowRunLogGroup.name, "CloudWatch log group for flow runs");
+    output("worker_repository_url", registry.workerRepository.repositoryUrl, "ECR repository for a custom worker image");
+    output("flows_repository_url", registry.flowsRepository.repositoryUrl, "ECR repository for flow-run images");
+    if (secrets) output("prefect_credential_secret_arn", secrets.credential.secretArn, "Secrets Manager secret holding the Prefect credential");
+    output("worker_execution_role_arn", iam.workerExecutionRole.arn, "Worker execution role");
+    output("worker_task_role_arn", iam.workerTaskRole.arn, "Worker task role");
+    output("flow_run_execution_role_arn", iam.flowRunExecutionRole.arn, "Flow-run execution role");
+    output("flow_run_task_role_arn", iam.flowRunTaskRole.arn, "Flow-run task role");
+    output("work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
+  }
+
+  private credentialSource(settings: Settings, inputs: PlanTimeInputs): CredentialSource | undefined {
+    const managed = (envName: string, suffix: string, value: string): CredentialSource => ({
+      kind: "managed",
+      envName,
+      secretName: `${settings.name_prefix}/${suffix}`,
+      value,
+      version: settings.prefect_api_key_version,
+      recoveryWindowDays: settings.secret_recovery_window_days,
+    });
+    if (settings.prefect_target === "cloud") {
+      return settings.existing_api_key_secret_arn
+        ? { kind: "existing", envName: "PREFECT_API_KEY", arn: settings.existing_api_key_secret_arn }
+        : managed("PREFECT_API_KEY", "prefect-api-key", inputs.prefectApiKey);
+    }
+    return settings.self_hosted_auth === "auth_string" ? managed("PREFECT_API_AUTH_STRING", "prefect-api-auth-string", inputs.prefectApiAuthString) : undefined;
+  }
+
+  protected allocateLogicalId(element: TerraformElement | Node): string {
+    const node = element instanceof TerraformElement ? element.node : element;
+    // scopes[0] is the App and scopes[1] this stack.
+    return node.scopes
+      .slice(2)
+      .map((scope) => scope.node.id)
+      .join("_")
+      .replace(/[^A-Za-z0-9_-]/g, "_");
+  }
+}

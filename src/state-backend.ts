@@ -1,0 +1,36 @@
+import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
+
+export interface StateBackendProps {
+  readonly projectName: string;
+  readonly environment: string;
+  /** S3 bucket for remote state. @default none: local state file, with a note on moving to S3 */
+  readonly bucket?: string;
+  /** DynamoDB table for state locking. @default none */
+  readonly lockTable?: string;
+  readonly region: string;
+}
+
+export const stateKey = (projectName: string, environment: string) => `${projectName}/${environment}/terraform.tfstate`;
+
+/** Configures where the stack keeps its state; returns a note for the operator when it stays local. */
+export function configureStateBackend(stack: TerraformStack, props: StateBackendProps): string | undefined {
+  if (props.bucket) {
+    new S3Backend(stack, {
+      bucket: props.bucket,
+      key: stateKey(props.projectName, props.environment),
+      region: props.region,
+      dynamodbTable: props.lockTable,
+      encrypt: true,
+    });
+    return undefined;
+  }
+  // Relative to cdktf.out/stacks/<stack>, where Terraform runs: the file lives at the project root,
+  // outside the synth output, and no machine-specific path ends up in the configuration.
+  const file = `terraform.${stack.node.id}.tfstate`;
+  new LocalBackend(stack, { path: `../../../${file}` });
+  return (
+    `State for ${stack.node.id} is kept in the local file ${file}. ` +
+    `To share it and lock it, set state_bucket (and state_lock_table) in terraform.tfvars, then run ` +
+    `"npx cdktf deploy --migrate-state" once to move the existing state to S3.`
+  );
+}

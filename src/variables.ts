@@ -1,0 +1,125 @@
+import { TerraformStack, TerraformVariable } from "cdktf";
+import type { z } from "zod";
+import { type Deployment, PLAN_TIME_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "./settings";
+
+/** Plan-time inputs the stack uses, as Terraform expressions (`${var.…}`). */
+export interface PlanTimeInputs {
+  readonly prefectAccountId: string;
+  readonly prefectWorkspaceId: string;
+  /** Sensitive and ephemeral: usable in write-only arguments and provisioners, never stored in state. */
+  readonly prefectApiKey: string;
+  readonly prefectApiAuthString: string;
+}
+
+/** Which plan-time variables must have a value (the others default to null). */
+export interface PlanTimeNeeds {
+  readonly accountAndWorkspace: boolean;
+  readonly apiKey: boolean;
+  readonly authString: boolean;
+}
+
+/**
+ * Declares a Terraform variable for every settings key, so the same terraform.tfvars serves the app
+ * (at synth) and Terraform (cdktf passes a project-root terraform.tfvars to every stack) without
+ * "undeclared variable" warnings. Variables must sit at the stack root: their logical id is the key.
+ */
+export function declareVariables(stack: TerraformStack, deployment: Deployment, needs: PlanTimeNeeds): PlanTimeInputs {
+  const planTime = (key: (typeof PLAN_TIME_KEYS)[number], required: boolean, description: string, sensitive = false) => {
+    const variable = new TerraformVariable(stack, key, {
+      type: "string",
+      description,
+      sensitive,
+      nullable: !required,
+    });
+    // cdktf cannot serialize a null default from the config object; the override writes one.
+    if (!required) variable.addOverride("default", null);
+    if (sensitive) variable.addOverride("ephemeral", true);
+    return variable;
+  };
+  const uuidCheck = (variable: TerraformVariable, what: string) =>
+    variable.addValidation({
+      condition: `\${var.${variable.node.id} == null || can(regex("${UUID_RE2}", var.${variable.node.id}))}`,
+      errorMessage: `${variable.node.id} must be ${what} (a lower-case UUID, as in the workspace URL https://app.prefect.cloud/account/<account id>/workspace/<workspace id>).`,
+    });
+  const nonEmpty = (variable: TerraformVariable) =>
+    variable.addValidation({
+      condition: `\${var.${variable.node.id} == null || length(trimspace(coalesce(var.${variable.node.id}, " "))) > 0}`,
+      errorMessage: `${variable.node.id} must not be empty.`,
+    });
+
+  const accountId = planTime("prefect_account_id", needs.accountAndWorkspace, "Prefect Cloud account id (UUID).");
+  uuidCheck(accountId, "your Prefect Cloud account id");
+  const workspaceId = planTime("prefect_workspace_id", needs.accountAndWorkspace, "Prefect Cloud workspace id (UUID).");
+  uuidCheck(workspaceId, "your Prefect Cloud workspace id");
+  const apiKey = planTime("prefect_api_key", needs.apiKey, "Prefect API key; pass it as TF_VAR_prefect_api_key or in terraform.tfvars.", true);
+  nonEmpty(apiKey);
+  const authString = planTime("prefect_api_auth_string", needs.authString, "PREFECT_API_AUTH_STRING for a self-hosted server (user:password).", true);
+  nonEmpty(authString);
+
+  for (const key of SETTING_KEYS) {
+    if ((PLAN_TIME_KEYS as readonly string[]).includes(key)) continue;
+    declareSynthTimeVariable(stack, key, deployment);
+  }
+  return {
+    prefectAccountId: accountId.stringValue,
+    prefectWorkspaceId: workspaceId.stringValue,
+    prefectApiKey: apiKey.stringValue,
+    prefectApiAuthString: authString.stringValue,
+  };
+}
+
+/**
+ * A setting the app applied at synth. Terraform only checks that the value it is given is the one
+ * the stack was synthesized from: a stale cdktf.out fails the plan instead of silently ignoring an edit.
+ */
+function declareSynthTimeVariable(stack: TerraformStack, key: SettingKey, deployment: Deployment): void {
+  const variable = new TerraformVariable(stack, key, {
+    type: terraformType(settingsSchema.shape[key]),
+    description: `Applied by the app at synth time (see terraform.tfvars.example); declared so Terraform accepts the same file.`,
+    nullable: true,
+  });
+  variable.addOverride("default", null);
+  const synthesized = deployment.fileValues[key];
+  const ref = `var.${key}`;
+  const condition =
+    synthesized === undefined ? `${ref} == null` : `${ref} == null || jsonencode(${ref}) == ${hclStringLiteral(terraformJsonEncode(synthesized))}`;
+  variable.addValidation({
+    condition: `\${${condition}}`,
+    errorMessage: `${key} differs from the value the stack was synthesized with; run "npm run synth" (cdktf deploy, diff and destroy synthesize first).`,
+  });
+}
+
+function terraformType(schema: z.ZodType): string {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; element?: z.ZodType } }).def;
+  switch (def.type) {
+    case "optional":
+    case "default":
+      return terraformType(def.innerType!);
+    case "number":
+      return "number";
+    case "boolean":
+      return "bool";
+    case "array":
+      return "list(string)";
+    case "record":
+      return "map(string)";
+    default:
+      return "string";
+  }
+}
+
+/** JSON text exactly as Terraform's jsonencode() writes it: sorted map keys, HTML-safe escapes. */
+export function terraformJsonEncode(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        : v;
+  return JSON.stringify(sorted(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A quoted HCL string whose content is literal (no interpolation or directives). */
+function hclStringLiteral(text: string): string {
+  return JSON.stringify(text).replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
+}
