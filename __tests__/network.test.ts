@@ -97,6 +97,7 @@ describe("network", () => {
       expect(resources(existing, type)).toEqual({});
     }
     expect(only(existing, "aws_ecs_service").network_configuration.subnets).toEqual(["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]);
-    expect(only(existing, "aws_security_group").vpc_id).toBe("vpc-0123456789abcdef0");
+    const groups = Object.values(resources(existing, "aws_security_group"));
+    expect(groups.map((g) => g.vpc_id)).toEqual(["vpc-0123456789abcdef0", "vpc-0123456789abcdef0"]);
   });
 });

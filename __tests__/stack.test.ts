@@ -60,8 +60,8 @@ describe("Terraform variables", () => {
     expect(json.variable.tags.validation[0].condition).toContain(JSON.stringify('{"a":"\\u003c1\\u003e","b":"2"}'));
   });
 
-  it("GIVEN an existing secret THEN the API key variable is optional", () => {
-    const existing = synth({ existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123" }).json;
+  it("GIVEN an existing secret and no managed work pool THEN the API key variable is optional", () => {
+    const existing = synth({ existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123", manage_work_pool: false }).json;
     expect(existing.variable.prefect_api_key).toMatchObject({ nullable: true, default: null });
   });
 });
@@ -127,10 +127,12 @@ describe("cluster and logs", () => {
   it("exposes the outputs operators need", () => {
     expect(Object.keys(json.output).sort()).toEqual(
       [
+        "base_job_template",
         "cluster_arn",
         "cluster_name",
         "flow_run_execution_role_arn",
         "flow_run_log_group",
+        "flow_run_security_group_id",
         "flow_run_task_role_arn",
         "flows_repository_url",
         "prefect_credential_secret_arn",

@@ -65,3 +65,17 @@ describe("synthesizing from terraform.tfvars", () => {
   });
 });
 
+
+describe("npm run template", () => {
+  it("GIVEN a synthesized, undeployed stack WHEN run THEN it prints a template Prefect's server accepts, with a note", async () => {
+    const { templateProblems } = await import("../src/work-pool/template");
+    const run = runApp('availability_zones = ["us-east-1a", "us-east-1b"]\n');
+    expect(run.status, run.stderr).toBe(0);
+    const printed = spawnSync(TSX, [join(ROOT, "scripts", "print-template.ts")], { cwd: run.dir, encoding: "utf8" });
+    expect(printed.status, printed.stderr).toBe(0);
+    const template = JSON.parse(printed.stdout);
+    expect(templateProblems(template)).toEqual([]);
+    expect(template.variables.properties.cluster.default).toBe("${aws_ecs_cluster.cluster_cluster.arn}");
+    expect(printed.stderr).toMatch(/not deployed here .* after `npx cdktf deploy`/);
+  });
+});

@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_WORKER_IMAGE } from "../src/settings";
 import { only, resources, synth, synthVariant } from "./support/synth";
 
+const workerEgress = (json: any) =>
+  Object.values(resources(json, "aws_vpc_security_group_egress_rule")).filter(
+    (r) => r.security_group_id === "${aws_security_group.worker_security_group_security_group.id}",
+  );
 const containerOf = (json: any) => JSON.parse(only(json, "aws_ecs_task_definition").container_definitions)[0];
 
 describe("worker task definition", () => {
@@ -102,8 +106,12 @@ describe("worker service", () => {
     });
   });
 
-  it("waits for the cluster's capacity providers and the NAT route before starting", () => {
-    expect(service.depends_on).toEqual(["aws_ecs_cluster_capacity_providers.cluster_capacity_providers", "aws_nat_gateway.network_nat_gateway_0"]);
+  it("waits for the cluster's capacity providers, the NAT route and the work pool before starting", () => {
+    expect(service.depends_on).toEqual([
+      "aws_ecs_cluster_capacity_providers.cluster_capacity_providers",
+      "aws_nat_gateway.network_nat_gateway_0",
+      "null_resource.work_pool_template_sync",
+    ]);
   });
 
   it("GIVEN enable_ecs_exec THEN ECS Exec is on and the root filesystem is writable", () => {
@@ -116,17 +124,17 @@ describe("worker service", () => {
 describe("worker security group", () => {
   it("has no ingress and only HTTPS egress, every rule described", () => {
     const { json } = synth();
-    const group = only(json, "aws_security_group");
+    const group = resources(json, "aws_security_group").worker_security_group_security_group;
     expect(group.description).toMatch(/no inbound/);
     expect(group.ingress).toBeUndefined();
     expect(resources(json, "aws_vpc_security_group_ingress_rule")).toEqual({});
-    const egress = Object.values(resources(json, "aws_vpc_security_group_egress_rule"));
+    const egress = workerEgress(json);
     expect(egress.map((r) => [r.ip_protocol, r.from_port, r.to_port])).toEqual([["tcp", 443, 443]]);
     expect(egress.every((r) => r.description.length > 0)).toBe(true);
   });
 
   it("GIVEN a self-hosted API on port 4200 THEN that port is allowed out too", () => {
-    const egress = Object.values(resources(synthVariant("self_hosted").json, "aws_vpc_security_group_egress_rule"));
+    const egress = workerEgress(synthVariant("self_hosted").json);
     expect(egress.map((r) => r.from_port).sort()).toEqual([4200, 443]);
   });
 });

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformLocal } from "cdktf";
+import { Fn, type ITerraformDependable, TerraformLocal } from "cdktf";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -16,6 +16,8 @@ export interface IamProps {
   readonly flowRunLogGroupArn: string;
   /** Extra managed policies for flow-run code (S3 buckets, databases, …). @default none */
   readonly flowRunPolicyArns?: string[];
+  /** Extra statements for the flow-run task role (e.g. EFS client access). @default none */
+  readonly flowRunTaskStatements?: Statement[];
   /** Adds the SSM channel rights ECS Exec needs to the worker task role. @default false */
   readonly enableEcsExec?: boolean;
 }
@@ -31,6 +33,8 @@ export class Iam extends Construct {
   readonly workerTaskRole: IamRole;
   readonly flowRunExecutionRole: IamRole;
   readonly flowRunTaskRole: IamRole;
+  /** Policies attached to the flow-run roles: flow runs need them in place before they start. */
+  readonly flowRunPolicies: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: IamProps) {
     super(scope, id);
@@ -53,18 +57,17 @@ export class Iam extends Construct {
     this.flowRunExecutionRole = role("flow-run-execution", "Pulls flow-run images, writes their logs and reads the Prefect credential");
     this.flowRunTaskRole = role("flow-run-task", "Identity of flow-run code; extend with flow_run_policy_arns");
 
-    for (const [name, target] of [
-      ["worker_execution", this.workerExecutionRole],
-      ["flow_run_execution", this.flowRunExecutionRole],
-    ] as const) {
-      new IamRolePolicyAttachment(this, `${name}_managed_policy`, { role: target.name, policyArn: executionPolicyArn });
-    }
+    new IamRolePolicyAttachment(this, "worker_execution_managed_policy", { role: this.workerExecutionRole.name, policyArn: executionPolicyArn });
+    this.flowRunPolicies.push(
+      new IamRolePolicyAttachment(this, "flow_run_execution_managed_policy", { role: this.flowRunExecutionRole.name, policyArn: executionPolicyArn }),
+    );
     if (readCredential.length) inlinePolicy(this.workerExecutionRole, "read-prefect-credential", readCredential);
-    inlinePolicy(this.flowRunExecutionRole, "flow-run-launch", [
+    const flowRunLaunch = inlinePolicy(this.flowRunExecutionRole, "flow-run-launch", [
       ...readCredential,
       // prefect-aws asks awslogs to create the group if missing; it already exists, so this is scoped to it.
       { Sid: "CreateFlowRunLogGroup", Action: "logs:CreateLogGroup", Resource: `${props.flowRunLogGroupArn}` },
     ]);
+    this.flowRunPolicies.push(flowRunLaunch);
 
     // "arn:<partition>:ecs:<region>:<account>" taken from the cluster ARN, so no account lookup is needed.
     // A local keeps the policy text free of quoted function arguments, so it stays plain JSON.
@@ -112,8 +115,11 @@ export class Iam extends Construct {
         : []),
     ]);
 
-    (props.flowRunPolicyArns ?? []).forEach(
-      (policyArn, i) => new IamRolePolicyAttachment(this, `flow_run_task_extra_policy_${i}`, { role: this.flowRunTaskRole.name, policyArn }),
+    if (props.flowRunTaskStatements?.length) {
+      this.flowRunPolicies.push(inlinePolicy(this.flowRunTaskRole, "flow-run-access", props.flowRunTaskStatements));
+    }
+    (props.flowRunPolicyArns ?? []).forEach((policyArn, i) =>
+      this.flowRunPolicies.push(new IamRolePolicyAttachment(this, `flow_run_task_extra_policy_${i}`, { role: this.flowRunTaskRole.name, policyArn })),
     );
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, type ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
@@ -39,6 +39,8 @@ export class Network extends Construct {
   readonly privateSubnetIds: string[];
   readonly publicSubnetIds: string[];
   readonly natGateways: NatGateway[];
+  /** Private subnets with their route associations: what tasks need before they can start. */
+  readonly privateSubnetDependables: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -114,7 +116,8 @@ export class Network extends Construct {
         destinationCidrBlock: "0.0.0.0/0",
         natGatewayId: this.natGateways[natCount === 1 ? 0 : i].id,
       });
-      new RouteTableAssociation(this, `private_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: table.id });
+      const association = new RouteTableAssociation(this, `private_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: table.id });
+      this.privateSubnetDependables.push(subnet, association);
       return table;
     });
 

@@ -1,9 +1,10 @@
 import type { Construct } from "constructs";
-import { TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformElement, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import type { Node } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { Cluster } from "./cluster";
+import { FlowRunEfs } from "./efs";
 import { Iam } from "./iam";
 import { Logs } from "./logs";
 import { Network } from "./network";
@@ -14,6 +15,8 @@ import type { Deployment, Settings } from "./settings";
 import { configureStateBackend } from "./state-backend";
 import { declareVariables, type PlanTimeInputs } from "./variables";
 import { WorkerService } from "./worker-service";
+import { buildBaseJobTemplate } from "./work-pool/template";
+import { WorkPool } from "./work-pool/work-pool";
 
 export const PREFECT_CLOUD_API = "https://api.prefect.cloud/api";
 
@@ -50,7 +53,8 @@ export class PrefectEcsStack extends TerraformStack {
     const cloud = settings.prefect_target === "cloud";
     const inputs = declareVariables(this, deployment, {
       accountAndWorkspace: cloud,
-      apiKey: cloud && settings.existing_api_key_secret_arn === undefined,
+      // The work pool's create command needs the key even when the secret is the operator's own.
+      apiKey: cloud && (settings.existing_api_key_secret_arn === undefined || settings.manage_work_pool),
       authString: settings.self_hosted_auth === "auth_string",
     });
     const partition = new DataAwsPartition(this, "partition").partition;
@@ -70,12 +74,27 @@ export class PrefectEcsStack extends TerraformStack {
     const privateSubnetIds = network?.privateSubnetIds ?? settings.existing_private_subnet_ids!;
 
     const prefectApiUrl = settings.prefect_api_url ?? `${PREFECT_CLOUD_API}/accounts/${inputs.prefectAccountId}/workspaces/${inputs.prefectWorkspaceId}`;
+    const egressPorts = [...new Set([443, urlPort(settings.prefect_api_url ?? PREFECT_CLOUD_API)])];
     const workerSecurityGroup = new TaskSecurityGroup(this, "worker_security_group", {
       vpcId,
       name: `${prefix}-worker`,
       description: "Prefect worker: no inbound traffic; outbound HTTPS only",
-      egressPorts: [...new Set([443, urlPort(prefectApiUrl.startsWith("http") ? prefectApiUrl : PREFECT_CLOUD_API)])],
+      egressPorts,
     });
+    const flowRunSecurityGroup = new TaskSecurityGroup(this, "flow_run_security_group", {
+      vpcId,
+      name: `${prefix}-flow-runs`,
+      description: "Prefect flow runs: no inbound traffic; outbound HTTPS only",
+      egressPorts,
+    });
+    const efs = settings.flow_run_efs
+      ? new FlowRunEfs(this, "efs", {
+          namePrefix: prefix,
+          vpcId,
+          subnetIds: privateSubnetIds,
+          clientSecurityGroupId: flowRunSecurityGroup.securityGroup.id,
+        })
+      : undefined;
 
     const registry = new Registry(this, "registry", {
       namePrefix: prefix,
@@ -97,14 +116,57 @@ export class PrefectEcsStack extends TerraformStack {
       clusterName: cluster.cluster.name,
       credentialSecretArn: secrets?.credential.secretArn,
       flowRunLogGroupArn: logs.flowRunLogGroup.arn,
+      flowRunPolicyArns: settings.flow_run_policy_arns,
+      flowRunTaskStatements: efs ? [efs.clientStatement()] : [],
       enableEcsExec: settings.enable_ecs_exec,
     });
+
+    const template = buildBaseJobTemplate({
+      clusterArn: cluster.cluster.arn,
+      vpcId,
+      subnetIds: privateSubnetIds,
+      securityGroupIds: [flowRunSecurityGroup.securityGroup.id],
+      executionRoleArn: iam.flowRunExecutionRole.arn,
+      taskRoleArn: iam.flowRunTaskRole.arn,
+      image: settings.flow_run_image ?? `${registry.flowsRepository.repositoryUrl}:${settings.flow_run_image_tag}`,
+      cpu: settings.flow_run_cpu,
+      memory: settings.flow_run_memory,
+      spot: settings.flow_run_spot,
+      region: settings.aws_region,
+      logGroupName: logs.flowRunLogGroup.name,
+      credential: secrets ? { envName: secrets.credential.envName as "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING", valueFrom: secrets.credential.valueFrom } : undefined,
+      family: `${prefix}-flow-run`,
+      efs: efs ? { fileSystemId: efs.fileSystem.id, accessPointId: efs.accessPoint.id, mountPath: settings.flow_run_efs_mount_path } : undefined,
+    });
+    // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.
+    const templateJson = new TerraformLocal(this, "base_job_template", JSON.stringify(template, null, 2)).asString;
+    const workPool = settings.manage_work_pool
+      ? new WorkPool(this, "work_pool", {
+          poolName: settings.work_pool_name,
+          templateJson,
+          apiUrl: prefectApiUrl,
+          credential: this.poolCredential(settings, inputs),
+          workQueues: settings.work_queues,
+          dependsOn: [
+            cluster.cluster,
+            cluster.capacityProviders,
+            iam.flowRunExecutionRole,
+            iam.flowRunTaskRole,
+            ...iam.flowRunPolicies,
+            flowRunSecurityGroup.securityGroup,
+            logs.flowRunLogGroup,
+            ...(network?.privateSubnetDependables ?? []),
+            ...(efs ? [...efs.mountTargets, efs.accessPoint] : []),
+          ],
+        })
+      : undefined;
 
     const worker = new WorkerService(this, "worker", {
       namePrefix: prefix,
       region: settings.aws_region,
       clusterArn: cluster.cluster.arn,
       workPoolName: settings.work_pool_name,
+      workQueues: settings.work_queues,
       image: settings.worker_image,
       cpu: settings.worker_cpu,
       memory: settings.worker_memory,
@@ -119,7 +181,8 @@ export class PrefectEcsStack extends TerraformStack {
       securityGroupIds: [workerSecurityGroup.securityGroup.id],
       readOnlyRootFilesystem: settings.worker_read_only_root_filesystem,
       enableEcsExec: settings.enable_ecs_exec,
-      dependsOn: [cluster.capacityProviders, ...(network?.natGateways ?? [])],
+      // The pool exists with this stack's template before the worker first polls it.
+      dependsOn: [cluster.capacityProviders, ...(network?.natGateways ?? []), ...(workPool ? [workPool.templateSync] : [])],
     });
 
     // Construct ids share one namespace with the variables, Terraform's do not: name outputs explicitly.
@@ -140,6 +203,12 @@ export class PrefectEcsStack extends TerraformStack {
     output("flow_run_execution_role_arn", iam.flowRunExecutionRole.arn, "Flow-run execution role");
     output("flow_run_task_role_arn", iam.flowRunTaskRole.arn, "Flow-run task role");
     output("work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
+    output("base_job_template", templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
+    output("flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
+    if (efs) {
+      output("flow_run_efs_file_system_id", efs.fileSystem.id, "EFS file system mounted into flow runs");
+      output("flow_run_efs_access_point_id", efs.accessPoint.id, "EFS access point flow runs mount through");
+    }
   }
 
   private credentialSource(settings: Settings, inputs: PlanTimeInputs): CredentialSource | undefined {
@@ -157,6 +226,12 @@ export class PrefectEcsStack extends TerraformStack {
         : managed("PREFECT_API_KEY", "prefect-api-key", inputs.prefectApiKey);
     }
     return settings.self_hosted_auth === "auth_string" ? managed("PREFECT_API_AUTH_STRING", "prefect-api-auth-string", inputs.prefectApiAuthString) : undefined;
+  }
+
+  /** The credential the work pool's create command passes to the Prefect CLI. */
+  private poolCredential(settings: Settings, inputs: PlanTimeInputs) {
+    if (settings.prefect_target === "cloud") return { envName: "PREFECT_API_KEY", value: inputs.prefectApiKey };
+    return settings.self_hosted_auth === "auth_string" ? { envName: "PREFECT_API_AUTH_STRING", value: inputs.prefectApiAuthString } : undefined;
   }
 
   protected allocateLogicalId(element: TerraformElement | Node): string {

@@ -122,6 +122,26 @@ const RULES: Rule[] = [
     message: () => 'prefect_api_auth_string is set but self_hosted_auth is not "auth_string"; set self_hosted_auth = "auth_string" to store it',
   },
   {
+    when: (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory) !== undefined,
+    message: (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory) ?? "",
+  },
+  {
+    when: (s, has) => s.flow_run_image !== undefined && has("flow_run_image_tag"),
+    message: (s) => `flow_run_image_tag only tags the stack's flows repository, but flow_run_image = "${s.flow_run_image}" is set; remove one of them`,
+  },
+  {
+    when: (s, has) => !s.flow_run_efs && has("flow_run_efs_mount_path"),
+    message: () => "flow_run_efs_mount_path is set but flow_run_efs is not true; set flow_run_efs = true to mount EFS",
+  },
+  {
+    when: (s) => s.flow_run_efs && ["/", "/tmp", "/opt/prefect"].includes(s.flow_run_efs_mount_path.replace(/\/+$/, "") || "/"),
+    message: (s) => `flow_run_efs_mount_path = "${s.flow_run_efs_mount_path}" would hide files the flow container needs; use a dedicated path such as "/mnt/efs"`,
+  },
+  {
+    when: (s) => new Set(s.work_queues).size !== s.work_queues.length,
+    message: (s) => `work_queues = ${show(s.work_queues)} lists a queue twice; list each queue once`,
+  },
+  {
     when: (s) => s.state_bucket === undefined && (s.state_lock_table !== undefined || s.state_region !== undefined),
     message: () => "state_lock_table and state_region need state_bucket (the S3 bucket holding the state)",
   },

@@ -84,6 +84,24 @@ export const settingsSchema = z
       /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
     ).optional(),
 
+    // --- Work pool and flow runs
+    manage_work_pool: bool().default(true),
+    work_queues: list(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { error: "queue names: letters, digits, '-', '_' and '.', 1-63 characters" }),
+      "queue names such as \"default\"",
+    ).default([]),
+    flow_run_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(1024),
+    flow_run_memory: int(512, 122880, " MiB").default(2048),
+    flow_run_image: str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\"", /^[a-z0-9][a-z0-9._\-/:@]*$/).optional(),
+    flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).default("latest"),
+    flow_run_spot: bool().default(false),
+    flow_run_policy_arns: list(
+      z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, { error: "IAM policy ARNs such as \"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"" }),
+      "IAM policy ARNs",
+    ).default([]),
+    flow_run_efs: bool().default(false),
+    flow_run_efs_mount_path: str("an absolute container path such as \"/mnt/efs\"", /^\/[A-Za-z0-9_./-]*$/).default("/mnt/efs"),
+
     // --- Worker
     worker_image: str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\"", /^[a-z0-9][a-z0-9._\-/:@]*$/).default(DEFAULT_WORKER_IMAGE),
     worker_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),

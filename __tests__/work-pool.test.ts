@@ -1,0 +1,232 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { INSTALL_HINT, TEMPLATE_FILE } from "../src/work-pool/work-pool";
+import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
+
+const CANARY = "pnu_CANARY_5f1c9e_never_in_template";
+
+/** Stands in for Terraform rendering `${…}`: variables from `vars`, everything else a recognizable fake. */
+function render(text: string, vars: Record<string, string> = {}): string {
+  return text.replace(/\$\{([^}]+)\}/g, (_, expr: string) => vars[expr.trim()] ?? `fake-${expr.trim().replace(/[^A-Za-z0-9_.-]/g, "_")}`);
+}
+
+const nullResources = (json: TerraformJson) => resources(json, "null_resource");
+const provisioner = (resource: Record<string, any>, when?: "destroy") =>
+  resource.provisioner.map((p: any) => p["local-exec"]).find((p: any) => p.when === when);
+
+describe("work pool resources in the synthesized stack", () => {
+  const { json } = synth({ work_queues: ["default", "critical"] });
+  const pool = nullResources(json).work_pool_pool;
+  const sync = nullResources(json).work_pool_template_sync;
+  const file = resources(json, "local_file").work_pool_template_file;
+
+  it("writes the template to a relative path beside the stack, mode 0644", () => {
+    expect(file).toMatchObject({ filename: TEMPLATE_FILE, content: "${local.base_job_template}", file_permission: "0644" });
+    expect(file.filename.startsWith("/")).toBe(false);
+  });
+
+  it("re-runs the create command when the template, name, API URL or queues change; never keyed on the credential", () => {
+    expect(sync.triggers).toEqual({
+      template_sha256: "${local_file.work_pool_template_file.content_sha256}",
+      pool_name: "prefect-ecs-dev",
+      api_url: "https://api.prefect.cloud/api/accounts/${var.prefect_account_id}/workspaces/${var.prefect_workspace_id}",
+      work_queues: "default critical",
+    });
+    expect(JSON.stringify([pool.triggers, sync.triggers])).not.toMatch(/api_key|auth_string/);
+  });
+
+  it("creates the pool with --overwrite, passing the key only through the provisioner environment", () => {
+    const create = provisioner(sync);
+    expect(create.command).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$BASE_JOB_TEMPLATE" --overwrite');
+    expect(create.environment).toEqual({
+      WORK_POOL: "prefect-ecs-dev",
+      BASE_JOB_TEMPLATE: "${local_file.work_pool_template_file.filename}",
+      WORK_QUEUES: "default critical",
+      PREFECT_API_URL: "https://api.prefect.cloud/api/accounts/${var.prefect_account_id}/workspaces/${var.prefect_workspace_id}",
+      PREFECT_API_KEY: "${var.prefect_api_key}",
+    });
+    expect(provisioner(sync, "destroy")).toBeUndefined();
+  });
+
+  it("deletes the pool at destroy reading only self.triggers, from a resource whose triggers are the pool's identity", () => {
+    const destroy = provisioner(pool, "destroy");
+    expect(destroy.command).toContain('prefect work-pool delete "$WORK_POOL"');
+    expect(destroy.environment).toEqual({ WORK_POOL: "${self.triggers.pool_name}", PREFECT_API_URL: "${self.triggers.api_url}" });
+    // A template change must not replace this resource, or its destroy provisioner would delete the pool.
+    expect(Object.keys(pool.triggers).sort()).toEqual(["api_url", "pool_name"]);
+  });
+
+  it("is created after, and so deleted before, the cluster, roles, security group and subnets it names", () => {
+    expect(pool.depends_on).toEqual(
+      expect.arrayContaining([
+        "aws_ecs_cluster.cluster_cluster",
+        "aws_iam_role.iam_flow_run_execution_role",
+        "aws_iam_role.iam_flow_run_task_role",
+        "aws_security_group.flow_run_security_group_security_group",
+        "aws_subnet.network_private_subnet_0",
+        "aws_subnet.network_private_subnet_1",
+        "aws_cloudwatch_log_group.logs_flow_run_log_group",
+      ]),
+    );
+    expect(sync.depends_on).toEqual(["null_resource.work_pool_pool", "local_file.work_pool_template_file"]);
+  });
+
+  it("starts the worker only once the pool has this stack's template, polling the listed queues", () => {
+    const service = resources(json, "aws_ecs_service").worker_service;
+    expect(service.depends_on).toContain("null_resource.work_pool_template_sync");
+    const command = JSON.parse(resources(json, "aws_ecs_task_definition").worker_task_definition.container_definitions)[0].command;
+    expect(command.slice(-4)).toEqual(["--work-queue", "default", "--work-queue", "critical"]);
+  });
+
+  it("configures the null and local providers", () => {
+    expect(Object.keys(json.provider).sort()).toEqual(["aws", "local", "null"]);
+  });
+
+  it("GIVEN manage_work_pool = false THEN no null or local resources or providers, but the template is still an output", () => {
+    const manual = synth({ manage_work_pool: false }).json;
+    expect(manual.resource.null_resource).toBeUndefined();
+    expect(manual.resource.local_file).toBeUndefined();
+    expect(Object.keys(manual.provider)).toEqual(["aws"]);
+    expect(manual.output.base_job_template.value).toBe("${local.base_job_template}");
+  });
+
+  it("GIVEN a self-hosted server with an auth string THEN the create command gets PREFECT_API_AUTH_STRING", () => {
+    const env = provisioner(nullResources(synthVariant("self_hosted").json).work_pool_template_sync).environment;
+    expect(env.PREFECT_API_AUTH_STRING).toBe("${var.prefect_api_auth_string}");
+    expect(env.PREFECT_API_KEY).toBeUndefined();
+    expect(env.PREFECT_API_URL).toBe("http://prefect.internal:4200/api");
+  });
+
+  it("GIVEN an existing secret and a managed pool THEN the key is still required, for the Prefect CLI", () => {
+    expect(synthVariant("existing_secret").json.variable.prefect_api_key.nullable).toBe(false);
+  });
+});
+
+/**
+ * Runs the provisioner commands taken from the synthesized JSON in a real shell, with a stand-in
+ * `prefect` (a test double) first on PATH. The double records its arguments and, for `work-pool create`,
+ * checks the template file the way Prefect's server would.
+ */
+describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
+  const { json } = synth({ work_queues: ["default", "critical"] });
+  const create = provisioner(nullResources(json).work_pool_template_sync);
+  const destroy = provisioner(nullResources(json).work_pool_pool, "destroy");
+  const vars = {
+    "var.prefect_api_key": CANARY,
+    "var.prefect_account_id": "0b5c1a2e-1111-4222-8333-944455556666",
+    "var.prefect_workspace_id": "1b5c1a2e-1111-4222-8333-944455556666",
+    // local_file.filename renders to the configured (relative) path.
+    "local_file.work_pool_template_file.filename": TEMPLATE_FILE,
+  };
+
+  /** A stack working directory with the rendered template file and a bin/ holding the double. */
+  function workdir(withDouble = true, templateText = render((json as any).locals.base_job_template, vars)) {
+    const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-pool-"));
+    writeFileSync(join(dir, TEMPLATE_FILE), templateText);
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    if (withDouble) {
+      const double = join(bin, "prefect");
+      writeFileSync(
+        double,
+        `#!${process.execPath}
+// Test double for the Prefect CLI: records argv and the env it saw; checks base job templates.
+const fs = require("fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY }) + "\\n");
+const mode = process.env.DOUBLE_MODE || "ok";
+if (args[0] === "work-pool" && args[1] === "create") {
+  const file = args[args.indexOf("--base-job-template") + 1];
+  const template = JSON.parse(fs.readFileSync(file, "utf8"));
+  if (!template.job_configuration || !template.variables) { console.error("invalid template"); process.exit(2); }
+  const known = new Set(Object.keys(template.variables.properties));
+  const missing = (JSON.stringify(template.job_configuration).match(/\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}/g) || [])
+    .map((p) => p.replace(/[{}\\s]/g, "")).filter((n) => !n.startsWith("prefect.") && !known.has(n));
+  if (missing.length) { console.error("unknown placeholders: " + missing.join(",")); process.exit(2); }
+  console.log("Created work pool " + args[2]);
+}
+if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === "default" ? 0 : 1);
+if (args[0] === "work-pool" && args[1] === "delete") {
+  if (mode === "gone") { console.error("Work pool '" + args[2] + "' does not exist."); process.exit(1); }
+  if (mode === "denied") { console.error("Unauthorized: invalid API key"); process.exit(1); }
+  console.log("Deleted work pool " + args[2]);
+}
+`,
+      );
+      chmodSync(double, 0o755);
+    }
+    return { dir, bin, log: join(dir, "calls.jsonl") };
+  }
+
+  function run(command: string, environment: Record<string, string>, opts: { withDouble?: boolean; mode?: string; templateText?: string } = {}) {
+    const w = workdir(opts.withDouble ?? true, opts.templateText);
+    const env: Record<string, string> = { PATH: `${w.bin}`, DOUBLE_LOG: w.log, DOUBLE_MODE: opts.mode ?? "ok" };
+    for (const [name, value] of Object.entries(environment)) env[name] = render(value, vars);
+    // Terraform's local-exec runs `/bin/sh -c <command>` in the stack directory.
+    const result = spawnSync("/bin/sh", ["-c", command], { cwd: w.dir, env, encoding: "utf8" });
+    let calls: { args: string[]; apiUrl: string; hasKey: boolean }[] = [];
+    try {
+      calls = readFileSync(w.log, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    } catch {
+      calls = [];
+    }
+    return { ...result, calls };
+  }
+
+  it("GIVEN the create command WHEN run THEN the pool is created from the template file, then missing queues are created", () => {
+    const result = run(create.command, create.environment);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.map((c) => c.args)).toEqual([
+      ["work-pool", "create", "prefect-ecs-dev", "--type", "ecs", "--base-job-template", TEMPLATE_FILE, "--overwrite"],
+      ["work-queue", "inspect", "default", "--pool", "prefect-ecs-dev"],
+      ["work-queue", "inspect", "critical", "--pool", "prefect-ecs-dev"],
+      ["work-queue", "create", "critical", "--pool", "prefect-ecs-dev"],
+    ]);
+    expect(result.calls[0]).toMatchObject({
+      apiUrl: "https://api.prefect.cloud/api/accounts/0b5c1a2e-1111-4222-8333-944455556666/workspaces/1b5c1a2e-1111-4222-8333-944455556666",
+      hasKey: true,
+    });
+  });
+
+  it("GIVEN a template the server would reject WHEN the create command runs THEN it stops before touching queues", () => {
+    const broken = JSON.stringify({ job_configuration: { cluster: "{{ cluster }}" }, variables: { properties: {} } });
+    const result = run(create.command, create.environment, { templateText: broken });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown placeholders: cluster");
+    expect(result.calls).toHaveLength(1);
+  });
+
+  it("GIVEN the create command WHEN run THEN nothing it prints, and not the template file, contains the key", () => {
+    const result = run(create.command, create.environment);
+    expect(result.stdout + result.stderr).not.toContain(CANARY);
+    expect(render((json as any).locals.base_job_template, vars)).not.toContain(CANARY);
+  });
+
+  it("GIVEN no prefect on PATH WHEN the create command runs THEN it fails with how to install it", () => {
+    const result = run(create.command, create.environment, { withDouble: false });
+    expect(result.status).toBe(127);
+    expect(result.stderr.trim()).toBe(INSTALL_HINT);
+    expect(INSTALL_HINT).toContain("pip install prefect prefect-aws");
+  });
+
+  it("GIVEN the destroy command WHEN run THEN the pool named in the triggers is deleted", () => {
+    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.map((c) => c.args)).toEqual([["work-pool", "delete", "prefect-ecs-dev"]]);
+  });
+
+  it("GIVEN a pool that is already gone WHEN destroying THEN teardown goes on", () => {
+    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" }, { mode: "gone" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("work pool prefect-ecs-dev is already gone");
+  });
+
+  it("GIVEN any other failure WHEN destroying THEN it fails and shows Prefect's message", () => {
+    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" }, { mode: "denied" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Unauthorized: invalid API key");
+  });
+});

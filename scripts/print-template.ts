@@ -1,0 +1,37 @@
+/**
+ * Prints the work pool's base job template, for creating the pool by hand (manage_work_pool = false):
+ *   npm run template > base-job-template.json
+ *   prefect work-pool create <pool> --type ecs --base-job-template base-job-template.json
+ * After a deploy it prints the real template (Terraform output `base_job_template`); before one, the
+ * synthesized template, whose ${…} references Terraform fills in at apply.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseSettings, SettingsError } from "../src/settings";
+import { readTfvars } from "../src/settings/tfvars";
+import { stackName } from "../src/stack";
+
+async function main(): Promise<void> {
+  const { settings } = parseSettings(await readTfvars("terraform.tfvars"));
+  const stackDir = join("cdktf.out", "stacks", stackName(settings));
+  const deployed = spawnSync("terraform", ["output", "-raw", "base_job_template"], { cwd: stackDir, encoding: "utf8" });
+  if (deployed.status === 0 && deployed.stdout.trim().startsWith("{")) {
+    process.stdout.write(`${deployed.stdout.trim()}\n`);
+    return;
+  }
+  const synthesized = join(stackDir, "cdk.tf.json");
+  if (!existsSync(synthesized)) throw new Error(`${synthesized} not found; run "npm run synth" (or deploy) first`);
+  const template = JSON.parse(readFileSync(synthesized, "utf8")).locals?.base_job_template as string | undefined;
+  if (!template) throw new Error(`${synthesized} has no base_job_template; run "npm run synth" again`);
+  console.error(
+    `Note: ${stackName(settings)} is not deployed here (no Terraform output), so this is the synthesized template: ` +
+      "Terraform fills in the ${…} references at apply. Run this again after `npx cdktf deploy` for the final template.",
+  );
+  process.stdout.write(`${template}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof SettingsError || error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+import reference from "./prefect-aws-ecs-base-job-template.json";
+
+/**
+ * The ECS work pool's base job template: prefect-aws's own default (vendored beside this file from the
+ * prefect-aws worker source) with this stack's values as variable defaults, so every flow run starts in
+ * the right cluster, subnets, security group and roles unless a deployment overrides a value.
+ */
+export interface BaseJobTemplate {
+  job_configuration: Record<string, any>;
+  variables: { properties: Record<string, Record<string, unknown>>; [key: string]: unknown };
+}
+
+export interface FlowRunEfs {
+  readonly fileSystemId: string;
+  readonly accessPointId: string;
+  /** Where the flow container sees the file system. */
+  readonly mountPath: string;
+}
+
+export interface TemplateValues {
+  readonly clusterArn: string;
+  readonly vpcId: string;
+  /** Private subnets; flow runs never get a public IP. */
+  readonly subnetIds: readonly string[];
+  /** The flow-run security group (no ingress). */
+  readonly securityGroupIds: readonly string[];
+  readonly executionRoleArn: string;
+  readonly taskRoleArn: string;
+  readonly image: string;
+  readonly cpu: number;
+  readonly memory: number;
+  /** Run flows on FARGATE_SPOT instead of FARGATE. */
+  readonly spot: boolean;
+  readonly region: string;
+  readonly logGroupName: string;
+  /** Secrets Manager `valueFrom` of the credential flow runs use. @default none */
+  readonly credential?: { readonly envName: "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING"; readonly valueFrom: string };
+  /** Task definition family the worker reuses (with match_latest_revision_in_family). */
+  readonly family: string;
+  /** @default "prefect", the container name prefect-aws looks for */
+  readonly containerName?: string;
+  /** Mount an EFS access point into the flow container. @default none */
+  readonly efs?: FlowRunEfs;
+}
+
+export const EFS_VOLUME_NAME = "efs";
+
+export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
+  const template = structuredClone(reference) as unknown as BaseJobTemplate;
+  const setDefault = (name: string, value: unknown) => {
+    const property = template.variables.properties[name];
+    if (!property) throw new Error(`the reference template has no variable "${name}"`);
+    property.default = value;
+  };
+
+  setDefault("cluster", values.clusterArn);
+  setDefault("vpc_id", values.vpcId);
+  setDefault("network_configuration", {
+    subnets: [...values.subnetIds],
+    securityGroups: [...values.securityGroupIds],
+    assignPublicIp: "DISABLED",
+  });
+  setDefault("execution_role_arn", values.executionRoleArn);
+  setDefault("task_role_arn", values.taskRoleArn);
+  setDefault("image", values.image);
+  setDefault("cpu", values.cpu);
+  setDefault("memory", values.memory);
+  if (values.spot) {
+    // prefect-aws turns launch_type FARGATE_SPOT into this strategy; setting both keeps the UI honest.
+    setDefault("launch_type", "FARGATE_SPOT");
+    setDefault("capacity_provider_strategy", [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }]);
+  } else {
+    setDefault("launch_type", "FARGATE");
+  }
+  setDefault("configure_cloudwatch_logs", true);
+  setDefault("cloudwatch_logs_options", {
+    "awslogs-group": values.logGroupName,
+    "awslogs-region": values.region,
+    "awslogs-stream-prefix": "flow-run",
+  });
+  if (values.credential?.envName === "PREFECT_API_KEY") setDefault("prefect_api_key_secret_arn", values.credential.valueFrom);
+  if (values.credential?.envName === "PREFECT_API_AUTH_STRING") setDefault("prefect_api_auth_string_secret_arn", values.credential.valueFrom);
+  // Reuse the family's latest revision when it matches, instead of registering a task definition per run.
+  setDefault("match_latest_revision_in_family", true);
+  setDefault("family", values.family);
+  setDefault("container_name", values.containerName ?? "prefect");
+
+  if (values.efs) {
+    const taskDefinition = template.job_configuration.task_definition;
+    taskDefinition.volumes = [
+      {
+        name: EFS_VOLUME_NAME,
+        efsVolumeConfiguration: {
+          fileSystemId: values.efs.fileSystemId,
+          transitEncryption: "ENABLED",
+          authorizationConfig: { accessPointId: values.efs.accessPointId, iam: "ENABLED" },
+        },
+      },
+    ];
+    taskDefinition.containerDefinitions[0].mountPoints = [{ sourceVolume: EFS_VOLUME_NAME, containerPath: values.efs.mountPath, readOnly: false }];
+  }
+  return template;
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}\s]+)\s*\}\}/g;
+
+/** Every `{{ name }}` placeholder in a value, in order. */
+export function placeholdersIn(value: unknown): string[] {
+  if (typeof value === "string") return [...value.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  if (Array.isArray(value)) return value.flatMap(placeholdersIn);
+  if (value !== null && typeof value === "object") return Object.values(value).flatMap(placeholdersIn);
+  return [];
+}
+
+/**
+ * Prefect's server accepts a base job template only with both sections, and only when each
+ * placeholder in job_configuration names a variable (block references, `prefect.…`, are exempt).
+ * Returns the problems; an empty list means the server will accept it.
+ */
+export function templateProblems(template: unknown): string[] {
+  if (template === null || typeof template !== "object") return ["the template is not a JSON object"];
+  const { job_configuration, variables } = template as Partial<BaseJobTemplate>;
+  const problems: string[] = [];
+  if (!job_configuration) problems.push("job_configuration is missing");
+  if (!variables) problems.push("variables is missing");
+  if (!job_configuration || !variables) return problems;
+  const known = new Set(Object.keys(variables.properties ?? {}));
+  const unknown = [...new Set(placeholdersIn(job_configuration))].filter((name) => !name.startsWith("prefect.") && !known.has(name));
+  return unknown.map((name) => `job_configuration uses {{ ${name} }}, which is not a key of variables.properties`);
+}

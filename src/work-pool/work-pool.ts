@@ -1,0 +1,118 @@
+import { Construct } from "constructs";
+import { type ITerraformDependable, TerraformSelf } from "cdktf";
+import { File } from "@cdktf/provider-local/lib/file";
+import { LocalProvider } from "@cdktf/provider-local/lib/provider";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+
+/** Where the template lands, relative to cdktf.out/stacks/<stack> (Terraform's working directory). */
+export const TEMPLATE_FILE = "work-pool-base-job-template.json";
+
+export const INSTALL_HINT = "prefect-ecs: the Prefect CLI (prefect) is not on PATH; install it with: pip install prefect prefect-aws";
+
+const REQUIRE_PREFECT = `command -v prefect >/dev/null 2>&1 || { echo "${INSTALL_HINT}" >&2; exit 127; }`;
+
+/**
+ * Creates or updates the pool, then makes sure each listed queue exists. Values arrive as environment
+ * variables, never spliced into the command, so no name or URL needs shell quoting.
+ */
+export const CREATE_COMMAND = [
+  "set -e",
+  REQUIRE_PREFECT,
+  'prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$BASE_JOB_TEMPLATE" --overwrite',
+  'for queue in $WORK_QUEUES; do prefect work-queue inspect "$queue" --pool "$WORK_POOL" >/dev/null 2>&1 || prefect work-queue create "$queue" --pool "$WORK_POOL"; done',
+].join("\n");
+
+/** Deletes the pool; a pool that is already gone is not an error, anything else is. */
+export const DELETE_COMMAND = [
+  REQUIRE_PREFECT,
+  'if output=$(prefect work-pool delete "$WORK_POOL" 2>&1); then echo "$output"; exit 0; fi',
+  'case "$output" in *"does not exist"*|*"not found"*|*"Not Found"*) echo "prefect-ecs: work pool $WORK_POOL is already gone"; exit 0;; esac',
+  'echo "$output" >&2',
+  "exit 1",
+].join("\n");
+
+export interface WorkPoolProps {
+  readonly poolName: string;
+  /** The base job template as JSON text (may hold Terraform interpolations of ARNs and ids). */
+  readonly templateJson: string;
+  /** PREFECT_API_URL; not secret. */
+  readonly apiUrl: string;
+  /** Credential env var for the create command (an ephemeral variable reference). @default none */
+  readonly credential?: { readonly envName: string; readonly value: string };
+  /** Queues to create in the pool. @default none (the pool's default queue only) */
+  readonly workQueues?: string[];
+  /** What the template names: the pool is created after these and deleted before them. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/**
+ * The Prefect ECS work pool, kept in step with the stack. A local_file holds the template; two
+ * null_resources run the Prefect CLI:
+ * - `pool` stands for the pool's identity (name and API URL) and deletes the pool on destroy;
+ * - `template_sync` creates the pool, or overwrites its template, whenever the template, name, API URL
+ *   or queues change.
+ * They are split because Terraform replaces a null_resource whose triggers change, and a replacement runs
+ * destroy-time provisioners: one resource holding both would delete and re-create the pool (and its queues)
+ * on every template change.
+ */
+export class WorkPool extends Construct {
+  readonly templateFile: File;
+  /** Deleted (with the pool) before anything the template names. */
+  readonly pool: Resource;
+  /** Done once the pool exists with the current template. */
+  readonly templateSync: Resource;
+
+  constructor(scope: Construct, id: string, props: WorkPoolProps) {
+    super(scope, id);
+    new NullProvider(this, "null");
+    new LocalProvider(this, "local");
+
+    this.templateFile = new File(this, "template_file", {
+      filename: TEMPLATE_FILE,
+      content: props.templateJson,
+      filePermission: "0644",
+    });
+    this.pool = new Resource(this, "pool", {
+      triggers: { pool_name: props.poolName, api_url: props.apiUrl },
+      // Depending on what the template names makes Terraform delete the pool before them.
+      dependsOn: props.dependsOn,
+      provisioners: [
+        {
+          // Destroy-time provisioners may only read self; the credential comes from the operator's environment.
+          type: "local-exec",
+          when: "destroy",
+          command: DELETE_COMMAND,
+          environment: {
+            WORK_POOL: TerraformSelf.getString("triggers.pool_name"),
+            PREFECT_API_URL: TerraformSelf.getString("triggers.api_url"),
+          },
+        },
+      ],
+    });
+    const queues = (props.workQueues ?? []).join(" ");
+    this.templateSync = new Resource(this, "template_sync", {
+      // Any change here replaces this resource, which re-runs the create command (with --overwrite).
+      triggers: {
+        template_sha256: this.templateFile.contentSha256,
+        pool_name: props.poolName,
+        api_url: props.apiUrl,
+        work_queues: queues,
+      },
+      dependsOn: [this.pool, this.templateFile],
+      provisioners: [
+        {
+          type: "local-exec",
+          command: CREATE_COMMAND,
+          environment: {
+            WORK_POOL: props.poolName,
+            BASE_JOB_TEMPLATE: this.templateFile.filename,
+            WORK_QUEUES: queues,
+            PREFECT_API_URL: props.apiUrl,
+            ...(props.credential ? { [props.credential.envName]: props.credential.value } : {}),
+          },
+        },
+      ],
+    });
+  }
+}
