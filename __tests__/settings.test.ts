@@ -85,6 +85,7 @@ describe("settings validation: each rule names the key, the bad value and what i
     ["secret ARN without suffix", { existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect" }, /existing_api_key_secret_arn = .* is not valid: a full Secrets Manager secret ARN/],
     ["recovery window", { secret_recovery_window_days: 3 }, /secret_recovery_window_days = 3 is not valid: use 0 \(delete at once\) or a whole number from 7 to 30/],
     ["pool name", { work_pool_name: "my pool; rm -rf" }, /work_pool_name = "my pool; rm -rf" is not valid: letters, digits/],
+    ["lock table with S3 lock files", { state_bucket: "acme-state", state_locking: "s3_lockfile", state_lock_table: "tf-locks" }, /state_lock_table = "tf-locks" is not used with state_locking = "s3_lockfile"/],
     ["lock table without bucket", { state_lock_table: "locks" }, /state_lock_table and state_region need state_bucket/],
     ["bucket name", { state_bucket: "My_Bucket" }, /state_bucket = "My_Bucket" is not valid: an S3 bucket name/],
     ["tag key aws:", { tags: { "aws:owner": "x" } }, /tags = \{"aws:owner":"x"\} is not valid: tag keys .* must not start with aws:/],

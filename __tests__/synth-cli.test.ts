@@ -6,14 +6,18 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = join(__dirname, "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+/** The command cdktf runs to synthesize, from cdktf.json (paths in it are relative to the project). */
+const APP: string[] = JSON.parse(readFileSync(join(ROOT, "cdktf.json"), "utf8"))
+  .app.split(" ")
+  .map((part: string) => (part.includes("/") ? join(ROOT, part) : part));
 const CANARY = "pnu_CANARY_d0e8c1b7_never_in_output";
 
-/** Runs the app exactly as `cdktf synth` does (npx tsx main.ts), in a fresh directory with this tfvars. */
+/** Runs the app with the command `cdktf synth` uses, in a fresh directory with this tfvars. */
 function runApp(tfvars: string | undefined) {
   const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
   if (tfvars !== undefined) writeFileSync(join(dir, "terraform.tfvars"), tfvars);
   const env = { ...process.env, CDKTF_OUTDIR: undefined } as NodeJS.ProcessEnv;
-  const result = spawnSync(TSX, [join(ROOT, "main.ts")], { cwd: dir, env, encoding: "utf8" });
+  const result = spawnSync(APP[0], APP.slice(1), { cwd: dir, env, encoding: "utf8" });
   return { dir, ...result };
 }
 
@@ -33,6 +37,12 @@ describe("synthesizing from terraform.tfvars", () => {
     const manifest = JSON.parse(readFileSync(join(run.dir, "cdktf.out", "manifest.json"), "utf8"));
     const messages = manifest.stacks["prefect-ecs-dev"].annotations.map((a: { message: string }) => a.message);
     expect(messages.join("\n")).toMatch(/local file terraform.prefect-ecs-dev.tfstate.*--migrate-state/);
+  });
+
+  it("GIVEN state_bucket WHEN synthesized THEN the state bootstrap stack is synthesized beside the worker stack", () => {
+    const run = runApp('state_bucket = "acme-prefect-ecs-state"\n');
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(join(run.dir, "cdktf.out", "stacks")).sort()).toEqual(["prefect-ecs-dev", "prefect-ecs-state"]);
   });
 
   it("GIVEN a canary API key in terraform.tfvars WHEN synthesized THEN it appears nowhere under cdktf.out or in the output", () => {

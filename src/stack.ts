@@ -46,6 +46,7 @@ export class PrefectEcsStack extends TerraformStack {
       environment: settings.environment,
       bucket: settings.state_bucket,
       lockTable: settings.state_lock_table,
+      useLockfile: settings.state_locking === "s3_lockfile",
       region: settings.state_region,
     });
     if (note) this.notes.push(note);

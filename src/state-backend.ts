@@ -7,6 +7,8 @@ export interface StateBackendProps {
   readonly bucket?: string;
   /** DynamoDB table for state locking. @default none */
   readonly lockTable?: string;
+  /** Lock with a lock file next to the state object (S3-native locking) instead of DynamoDB. @default false */
+  readonly useLockfile?: boolean;
   readonly region: string;
 }
 
@@ -22,6 +24,8 @@ export function configureStateBackend(stack: TerraformStack, props: StateBackend
       dynamodbTable: props.lockTable,
       encrypt: true,
     });
+    // cdktf 0.21's S3Backend has no use_lockfile yet.
+    if (props.useLockfile) stack.addOverride("terraform.backend.s3.use_lockfile", true);
     return undefined;
   }
   // Relative to cdktf.out/stacks/<stack>, where Terraform runs: the file lives at the project root,

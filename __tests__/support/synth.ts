@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { parseSettings, type SettingsInput } from "../../src/settings";
 import { PrefectEcsStack } from "../../src/stack";
+import { StateStack } from "../../src/state-stack";
 
 /** Values every test deployment starts from: explicit AZs so no AWS lookup is needed. */
 export const BASE_VALUES: SettingsInput = {
@@ -51,6 +52,14 @@ export function synth(overrides: Record<string, unknown> = {}): Synthesized {
   return { text, json: JSON.parse(text) as TerraformJson, stack };
 }
 
+/** Synthesizes the state bootstrap stack for these values (they must set state_bucket). */
+export function synthState(overrides: Record<string, unknown> = {}): { text: string; json: TerraformJson } {
+  const app = Testing.app();
+  const stack = new StateStack(app, parseSettings(valuesFor(overrides), "test"));
+  const text = Testing.synth(stack, true);
+  return { text, json: JSON.parse(text) as TerraformJson };
+}
+
 export const synthVariant = (variant: Variant, extra: Record<string, unknown> = {}) => synth({ ...VARIANTS[variant], ...extra });
 
 /** All resources of one type, keyed by logical id. */
@@ -67,3 +76,12 @@ export function only(json: TerraformJson, type: string): Record<string, any> {
 
 /** Parses a JSON document attribute (IAM policy, container definitions) emitted as JSON text. */
 export const parseJsonAttribute = <T = any>(text: string): T => JSON.parse(text) as T;
+
+/** Plan-time variable values for Terraform runs, with a canary API key that must never surface. */
+export const CANARY_API_KEY = "pnu_CANARY_7a3f0e_must_never_appear";
+export const PLAN_TIME_ENV = {
+  TF_VAR_prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666",
+  TF_VAR_prefect_workspace_id: "1b5c1a2e-1111-4222-8333-944455556666",
+  TF_VAR_prefect_api_key: CANARY_API_KEY,
+  TF_VAR_prefect_api_auth_string: `admin:${CANARY_API_KEY}`,
+};

@@ -11,6 +11,8 @@ export interface Settings extends ParsedSettings {
   readonly name_prefix: string;
   readonly work_pool_name: string;
   readonly state_region: string;
+  /** DynamoDB lock table when state is in S3 and locked with DynamoDB; otherwise undefined. */
+  readonly state_lock_table: string | undefined;
   /** "cloud" unless prefect_api_url points at a self-hosted server. */
   readonly prefect_target: "cloud" | "self_hosted";
 }
@@ -146,6 +148,10 @@ const RULES: Rule[] = [
     message: () => "state_lock_table and state_region need state_bucket (the S3 bucket holding the state)",
   },
   {
+    when: (s) => s.state_locking === "s3_lockfile" && s.state_lock_table !== undefined,
+    message: (s) => `state_lock_table = "${s.state_lock_table}" is not used with state_locking = "s3_lockfile" (a lock file next to the state); remove one of them`,
+  },
+  {
     when: (s, has) => s.enable_ecs_exec && has("worker_read_only_root_filesystem") && s.worker_read_only_root_filesystem,
     message: () => "enable_ecs_exec = true needs a writable root filesystem (the SSM agent writes to it); set worker_read_only_root_filesystem = false or leave it unset",
   },
@@ -174,6 +180,9 @@ export function parseSettings(values: Record<string, unknown>, source = "terrafo
     name_prefix,
     work_pool_name: parsed.work_pool_name ?? name_prefix,
     state_region: parsed.state_region ?? parsed.aws_region,
+    // Remote state is always locked: with DynamoDB, the table defaults to one per project.
+    state_lock_table:
+      parsed.state_bucket && parsed.state_locking === "dynamodb" ? (parsed.state_lock_table ?? `${parsed.project_name}-terraform-locks`) : undefined,
     prefect_target: parsed.prefect_api_url === undefined ? "cloud" : "self_hosted",
   };
   const fileValues = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));

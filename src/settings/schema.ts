@@ -123,6 +123,7 @@ export const settingsSchema = z
     state_bucket: str("an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'", /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional(),
     state_lock_table: str("a DynamoDB table name: 3-255 letters, digits, '_', '-' and '.'", /^[A-Za-z0-9_.-]{3,255}$/).optional(),
     state_region: str('an AWS region code such as "us-east-1"', REGION).optional(),
+    state_locking: oneOf(["dynamodb", "s3_lockfile"] as const).default("dynamodb"),
   })
   .strict();
 

@@ -1,0 +1,163 @@
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TerraformJson } from "./synth";
+
+/**
+ * The real Terraform binary against the machine's provider filesystem mirror. Nothing here touches the
+ * network: providers come from the mirror, credentials are fake, and the AWS provider is told not to
+ * validate them. These settings exist only in test copies of the synthesized stacks.
+ */
+export interface TerraformTooling {
+  readonly bin: string;
+  readonly mirrorRoot: string;
+  /** Environment for Terraform child processes only. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+let tooling: TerraformTooling | undefined;
+
+export function terraformTooling(): TerraformTooling {
+  if (tooling) return tooling;
+  const which = spawnSync("sh", ["-c", "command -v terraform"], { encoding: "utf8" });
+  const bin = which.stdout.trim();
+  if (which.status !== 0 || !bin) {
+    throw new Error("The real-Terraform tests need `terraform` (1.11+) on PATH, and it is not there. Install Terraform to run them.");
+  }
+  // The mirror is the parent of a registry.terraform.io folder near the filesystem root (DEVELOPERS.md).
+  const found = spawnSync("sh", ["-c", "find / -xdev -maxdepth 4 -type d -name registry.terraform.io 2>/dev/null"], { encoding: "utf8" });
+  const registry = found.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .find((path) => path && existsSync(join(path, "hashicorp", "aws")));
+  if (!registry) {
+    throw new Error(
+      "The real-Terraform tests need a provider filesystem mirror holding hashicorp/aws (a folder registry.terraform.io/hashicorp/aws " +
+        "within 4 levels of /), and none was found.",
+    );
+  }
+  const mirrorRoot = join(registry, "..");
+  const configDir = mkdtempSync(join(tmpdir(), "prefect-ecs-tfcli-"));
+  const cliConfig = join(configDir, "terraform.rc");
+  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = "${mirrorRoot}"\n  }\n}\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+  for (const name of Object.keys(env)) if (name.startsWith("TF_VAR_")) delete env[name];
+  tooling = { bin, mirrorRoot, env };
+  return tooling;
+}
+
+export const FAKE_AWS_PROVIDER = {
+  access_key: "AKIAIOSFODNN7EXAMPLE",
+  secret_key: "not-a-real-secret",
+  skip_credentials_validation: true,
+  skip_requesting_account_id: true,
+  skip_metadata_api_check: true,
+  skip_region_validation: true,
+};
+
+/**
+ * hashicorp/null and hashicorp/local are not in the mirror, so a copy for `terraform init` sets the work
+ * pool's null_resource/local_file and their providers aside. The work-pool tests cover those.
+ */
+export function setAsideWorkPool(json: TerraformJson): TerraformJson {
+  const copy: TerraformJson = structuredClone(json);
+  delete copy.resource.null_resource;
+  delete copy.resource.local_file;
+  delete copy.provider.null;
+  delete copy.provider.local;
+  delete copy.terraform.required_providers?.null;
+  delete copy.terraform.required_providers?.local;
+  for (const byId of Object.values(copy.resource)) {
+    for (const resource of Object.values(byId)) {
+      if (resource.depends_on) resource.depends_on = resource.depends_on.filter((d: string) => !/^(null_resource|local_file)\./.test(d));
+    }
+  }
+  return copy;
+}
+
+/** Writes a stack copy plus a test-only override (fake credentials, and a backend) into a new directory. */
+export function stackDir(json: TerraformJson, backend: Record<string, unknown> = { local: { path: "terraform.tfstate" } }): string {
+  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-tf-"));
+  writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(json, null, 2));
+  // An override file's backend block replaces the stack's; its provider block merges into the stack's.
+  writeFileSync(join(dir, "test_override.tf.json"), JSON.stringify({ terraform: { backend }, provider: { aws: FAKE_AWS_PROVIDER } }, null, 2));
+  return dir;
+}
+
+/**
+ * Lays several synthesized stacks out as modules of one root configuration, so a single `terraform
+ * validate` / `plan` / `show` covers them all. Each run starts the 700 MB AWS provider and loads its
+ * schema (about 3 s here); one root instead of one per stack keeps the tier inside the test budget.
+ * Backends are dropped (modules have none) and each module keeps its own provider block, with the
+ * test-only fake credentials merged in by an override file. Plan-time variables are passed through.
+ */
+export function modulesRoot(stacks: Record<string, TerraformJson>, moduleArgs: Record<string, Record<string, unknown>> = {}): string {
+  const root = mkdtempSync(join(tmpdir(), "prefect-ecs-tf-root-"));
+  const rootVariables: Record<string, unknown> = {
+    prefect_account_id: { type: "string" },
+    prefect_workspace_id: { type: "string" },
+    prefect_api_key: { type: "string", sensitive: true, ephemeral: true },
+    prefect_api_auth_string: { type: "string", sensitive: true, ephemeral: true },
+  };
+  const modules: Record<string, unknown> = {};
+  for (const [name, json] of Object.entries(stacks)) {
+    const copy = structuredClone(json);
+    delete copy.terraform.backend;
+    const dir = join(root, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(copy, null, 2));
+    writeFileSync(join(dir, "test_override.tf.json"), JSON.stringify({ provider: { aws: FAKE_AWS_PROVIDER } }, null, 2));
+    const passThrough = Object.fromEntries(Object.keys(rootVariables).filter((v) => v in copy.variable).map((v) => [v, `\${var.${v}}`]));
+    modules[name] = { source: `./${name}`, ...passThrough, ...moduleArgs[name] };
+  }
+  writeFileSync(join(root, "main.tf.json"), JSON.stringify({ variable: rootVariables, module: modules }, null, 2));
+  return root;
+}
+
+/** The planned changes of one module of a modulesRoot plan. */
+export function moduleChanges(plan: any, name: string): any[] {
+  return (plan.resource_changes ?? []).filter((c: any) => c.module_address === `module.${name}`);
+}
+
+export interface TfResult extends Pick<SpawnSyncReturns<string>, "status" | "stdout" | "stderr"> {
+  readonly output: string;
+}
+
+/** Runs terraform in dir; with `check`, a non-zero exit throws with Terraform's own output. */
+export function terraform(dir: string, args: string[], opts: { env?: NodeJS.ProcessEnv; check?: boolean } = {}): TfResult {
+  const { bin, env } = terraformTooling();
+  const result = spawnSync(bin, [...args, "-no-color"], { cwd: dir, env: { ...env, ...opts.env }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  if ((opts.check ?? true) && result.status !== 0) throw new Error(`terraform ${args.join(" ")} failed (${result.status}):\n${output}`);
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, output };
+}
+
+export interface PlanResult {
+  readonly text: string;
+  readonly json: any;
+}
+
+/** init, validate and a create-only plan; returns the plan text and `terraform show -json`. */
+export function initValidatePlan(dir: string, env: NodeJS.ProcessEnv = {}): PlanResult {
+  terraform(dir, ["init", "-input=false"], { env });
+  terraform(dir, ["validate"], { env });
+  const plan = terraform(dir, ["plan", "-input=false", "-out=plan.bin"], { env });
+  const show = terraform(dir, ["show", "-json", "plan.bin"], { env });
+  return { text: plan.output, json: JSON.parse(show.stdout) };
+}
+
+/** Counts planned creations by resource type. */
+export function createdByType(changes: any[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const change of changes) {
+    if (change.mode === "managed" && change.change.actions.join() === "create") counts[change.type] = (counts[change.type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Counts resources by type in synthesized JSON. */
+export function synthesizedByType(json: TerraformJson): Record<string, number> {
+  return Object.fromEntries(Object.entries(json.resource).map(([type, byId]) => [type, Object.keys(byId).length]));
+}
+

@@ -1,0 +1,102 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  createdByType,
+  initValidatePlan,
+  moduleChanges,
+  modulesRoot,
+  type PlanResult,
+  setAsideWorkPool,
+  synthesizedByType,
+  terraform,
+  terraformTooling,
+} from "./support/terraform";
+import { CANARY_API_KEY, PLAN_TIME_ENV, synth, synthState, type TerraformJson, VARIANTS } from "./support/synth";
+
+/**
+ * The real-Terraform tier: every stack variant the other tests use, and the state bootstrap stack, is
+ * validated and planned (create-only) by Terraform with the real hashicorp/aws 5.100.0 provider, offline,
+ * with fake credentials. The work pool's null_resource/local_file are set aside (their providers are not
+ * installable here); the work-pool tests run their commands instead.
+ */
+const CASES: Record<string, Record<string, unknown>> = {
+  default: VARIANTS.default,
+  per_az_nat: VARIANTS.per_az_nat,
+  existing_vpc: VARIANTS.existing_vpc,
+  self_hosted: VARIANTS.self_hosted,
+  existing_secret: VARIANTS.existing_secret,
+  efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"] },
+  manual_pool: { manage_work_pool: false },
+};
+
+const synthesized: Record<string, TerraformJson> = {};
+let result: PlanResult;
+
+beforeAll(() => {
+  terraformTooling();
+  for (const [name, overrides] of Object.entries(CASES)) synthesized[name] = setAsideWorkPool(synth(overrides).json);
+  synthesized.state = synthState({ state_bucket: "acme-prefect-ecs-state" }).json;
+  result = initValidatePlan(modulesRoot(synthesized), PLAN_TIME_ENV);
+}, 300_000);
+
+const after = (name: string, address: string) => moduleChanges(result.json, name).find((c) => c.address === `module.${name}.${address}`)?.change.after;
+const expressionsOf = (name: string, address: string) =>
+  result.json.configuration.root_module.module_calls[name].module.resources.find((r: any) => r.address === address).expressions;
+
+describe("real Terraform: validate and a create-only plan of every variant", () => {
+  it.each(Object.keys(CASES))("plans exactly the resources the %s stack synthesizes, all as creations", (name) => {
+    const changes = moduleChanges(result.json, name);
+    expect(createdByType(changes)).toEqual(synthesizedByType(synthesized[name]));
+    expect(changes.filter((c) => c.mode === "managed").every((c) => c.change.actions.join() === "create")).toBe(true);
+  });
+
+  it.each(Object.keys(CASES))("keeps the %s worker and its subnets off public IPs", (name) => {
+    expect(after(name, "aws_ecs_service.worker_service").network_configuration[0].assign_public_ip).toBe(false);
+    const subnets = moduleChanges(result.json, name).filter((c) => c.type === "aws_subnet");
+    expect(subnets.every((c) => c.change.after.map_public_ip_on_launch === false)).toBe(true);
+  });
+
+  it("injects the stack's secret through valueFrom, or the operator's secret without creating one", () => {
+    expect(expressionsOf("default", "aws_ecs_task_definition.worker_task_definition").container_definitions.references).toContain(
+      "aws_secretsmanager_secret.secrets_secret.arn",
+    );
+    expect(moduleChanges(result.json, "existing_secret").filter((c) => c.type === "aws_secretsmanager_secret")).toEqual([]);
+  });
+
+  it("plans one NAT gateway in single mode and one per AZ in per_az mode", () => {
+    expect(createdByType(moduleChanges(result.json, "default")).aws_nat_gateway).toBe(1);
+    expect(createdByType(moduleChanges(result.json, "per_az_nat")).aws_nat_gateway).toBe(3);
+    expect(createdByType(moduleChanges(result.json, "existing_vpc")).aws_nat_gateway).toBeUndefined();
+  });
+
+  it("plans the state bucket with versioning and public access blocked, and the lock table protected", () => {
+    expect(after("state", "aws_s3_bucket_public_access_block.bucket_public_access_block")).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(after("state", "aws_dynamodb_table.lock_table")).toMatchObject({
+      name: "prefect-ecs-terraform-locks",
+      billing_mode: "PAY_PER_REQUEST",
+      hash_key: "LockID",
+      deletion_protection_enabled: true,
+      point_in_time_recovery: [{ enabled: true }],
+    });
+  });
+
+  it("shows the API key nowhere in plan output or plan JSON", () => {
+    expect(result.text).not.toContain(CANARY_API_KEY);
+    expect(JSON.stringify(result.json)).not.toContain(CANARY_API_KEY);
+  });
+});
+
+describe("real Terraform: plan-time checks", () => {
+  it("refuses a changed synth-time setting and a Prefect id that is not a UUID, naming each", () => {
+    const root = modulesRoot({ checks: synthesized.manual_pool }, { checks: { worker_cpu: 1024, prefect_account_id: "my-account" } });
+    terraform(root, ["init", "-input=false"]);
+    const plan = terraform(root, ["plan", "-input=false"], { env: PLAN_TIME_ENV, check: false });
+    expect(plan.status).toBe(1);
+    expect(plan.output).toContain("worker_cpu differs from the value the stack was synthesized with");
+    expect(plan.output).toContain("prefect_account_id must be your Prefect Cloud account id");
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * npm run bench: speed and memory of the things operators and CI wait for, on this machine.
+ *   - synth of the full default stack: wall time and peak RSS of the app process (cdktf.json's "app"),
+ *     median of several runs, each into a scratch output folder;
+ *   - the real-Terraform test tier (validate + plan of every variant, remote state with locking);
+ *   - the whole `npm test`.
+ * Prints a Markdown table. Timings stay out of pass/fail tests on purpose.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(__dirname, "..");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const GNU_TIME = "/usr/bin/time";
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Runs a shell command; returns wall seconds and, with GNU time, peak RSS in MB of the command's process. */
+function measure(command: string, env: NodeJS.ProcessEnv = {}): { seconds: number; peakMb?: number } {
+  const withTime = existsSync(GNU_TIME);
+  const started = process.hrtime.bigint();
+  const result = withTime
+    ? spawnSync(GNU_TIME, ["-f", "__peak_kb=%M", "sh", "-c", command], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" })
+    : spawnSync("sh", ["-c", command], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} failed:\n${result.stdout}\n${result.stderr}`);
+  const peak = /__peak_kb=(\d+)/.exec(result.stderr)?.[1];
+  return { seconds, peakMb: peak ? Number(peak) / 1024 : undefined };
+}
+
+const app: string = JSON.parse(readFileSync(join(ROOT, "cdktf.json"), "utf8")).app;
+const synths = Array.from({ length: RUNS }, () => measure(app, { CDKTF_OUTDIR: mkdtempSync(join(tmpdir(), "bench-synth-")) }));
+const synthSeconds = median(synths.map((s) => s.seconds));
+const synthPeak = synths[0].peakMb === undefined ? undefined : median(synths.map((s) => s.peakMb!));
+
+const tier = measure("npx vitest run __tests__/terraform-plan.test.ts __tests__/terraform-state.test.ts");
+const full = process.argv.includes("--no-full") ? undefined : measure("npm test --silent");
+
+const row = (what: string, value: string, target: string) => `| ${what} | ${value} | ${target} |`;
+console.log(`Machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; synth runs: ${RUNS}\n`);
+console.log("| measure | result | target |");
+console.log("|---|---|---|");
+console.log(row(`synth, default stack (\`${app}\`), median wall time`, `${synthSeconds.toFixed(2)} s`, "≤ 1.5 s"));
+console.log(row("synth, peak memory of the app process (median)", synthPeak === undefined ? "n/a (no GNU time)" : `${synthPeak.toFixed(0)} MB`, "≤ 200 MB"));
+console.log(row("real-Terraform tier (plan + state test files)", `${tier.seconds.toFixed(1)} s`, "part of npm test"));
+if (full) console.log(row("whole `npm test`", `${full.seconds.toFixed(1)} s`, "≤ 90 s"));
