@@ -91,6 +91,20 @@ describe("network", () => {
     expect(sg.egress).toBeUndefined();
   });
 
+  it("GIVEN vpc_interface_endpoints THEN ECR, Logs and Secrets Manager endpoints sit in the private subnets, reachable from the VPC only", () => {
+    const withEndpoints = synth({ vpc_interface_endpoints: true }).json;
+    const endpoints = Object.values(resources(withEndpoints, "aws_vpc_endpoint")).filter((e) => e.vpc_endpoint_type === "Interface");
+    expect(endpoints.map((e) => e.service_name).sort()).toEqual(
+      ["com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.ecr.dkr", "com.amazonaws.us-east-1.logs", "com.amazonaws.us-east-1.secretsmanager"].sort(),
+    );
+    expect(endpoints.every((e) => e.private_dns_enabled === true && e.subnet_ids.length === 2)).toBe(true);
+    expect(resources(withEndpoints, "aws_vpc_security_group_ingress_rule").network_endpoint_https_from_vpc).toMatchObject({
+      from_port: 443,
+      cidr_ipv4: "10.0.0.0/16",
+    });
+    expect(Object.values(resources(json, "aws_vpc_endpoint")).filter((e) => e.vpc_endpoint_type === "Interface")).toEqual([]);
+  });
+
   it("GIVEN an existing VPC THEN no network resource is created and its subnets are used", () => {
     const existing = synthVariant("existing_vpc").json;
     for (const type of ["aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_internet_gateway", "aws_flow_log"]) {

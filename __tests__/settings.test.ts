@@ -72,6 +72,12 @@ describe("settings validation: each rule names the key, the bad value and what i
       { existing_vpc_id: "vpc-0123456789abcdef0", existing_private_subnet_ids: ["subnet-0123456789abcdef0"], nat_gateway_mode: "per_az" },
       /nat_gateway_mode only applies to a new VPC/,
     ],
+    [
+      "interface endpoints with an existing VPC",
+      { existing_vpc_id: "vpc-0123456789abcdef0", existing_private_subnet_ids: ["subnet-0123456789abcdef0"], vpc_interface_endpoints: true },
+      /vpc_interface_endpoints only applies to a new VPC/,
+    ],
+    ["worker capacity", { worker_capacity: "spot" }, /worker_capacity = "spot" is not valid: use "fargate" or "fargate_spot"/],
     ["bad subnet id", { existing_vpc_id: "vpc-0123456789abcdef0", existing_private_subnet_ids: ["sub-1"] }, /existing_private_subnet_ids = \["sub-1"\] is not valid: subnet ids/],
     ["account id not a UUID", { prefect_account_id: "my-account" }, /prefect_account_id = "my-account" is not valid: a Prefect Cloud account id \(UUID\)/],
     ["API URL without /api", { prefect_api_url: "https://prefect.example.com" }, /prefect_api_url = "https:\/\/prefect.example.com" is not valid: an http\(s\) URL ending in \/api/],

@@ -10,6 +10,8 @@ import {
   terraform,
   terraformTooling,
 } from "./support/terraform";
+import { summarizePlan } from "../src/review/plan-summary";
+import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
 import { CANARY_API_KEY, PLAN_TIME_ENV, synth, synthState, type TerraformJson, VARIANTS } from "./support/synth";
 
 /**
@@ -24,7 +26,7 @@ const CASES: Record<string, Record<string, unknown>> = {
   existing_vpc: VARIANTS.existing_vpc,
   self_hosted: VARIANTS.self_hosted,
   existing_secret: VARIANTS.existing_secret,
-  efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"] },
+  efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"], vpc_interface_endpoints: true, worker_capacity: "fargate_spot" },
   manual_pool: { manage_work_pool: false },
 };
 
@@ -82,6 +84,19 @@ describe("real Terraform: validate and a create-only plan of every variant", () 
       deletion_protection_enabled: true,
       point_in_time_recovery: [{ enabled: true }],
     });
+  });
+
+  it("summarizes the real plan for reviewers: creations only, every module's resources, a cost", () => {
+    const total = Object.values(synthesized).reduce((sum, json) => sum + Object.values(synthesizedByType(json)).reduce((a, b) => a + b, 0), 0);
+    const summary = summarizePlan(result.json, costMarkdown(estimate(inventoryOf(resourcesOfPlan(result.json)))));
+    expect(summary).toContain(`**Plan:** ${total} to add, 0 to change, 0 to replace, 0 to destroy.`);
+    expect(summary).not.toContain("Destroys and replacements");
+    const nats = Object.values(synthesized).reduce((sum, json) => sum + (synthesizedByType(json).aws_nat_gateway ?? 0), 0);
+    expect(summary).toContain(`| add | \`aws_nat_gateway\` | ${nats} |`);
+    expect(summary).toContain(`| NAT gateway hours | ${nats} × 730 h`);
+    expect(summary).toContain("`module.default.network_vpc`");
+    expect(summary).toContain("### Estimated monthly cost");
+    expect(summary).not.toContain(CANARY_API_KEY);
   });
 
   it("shows the API key nowhere in plan output or plan JSON", () => {

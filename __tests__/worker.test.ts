@@ -114,6 +114,13 @@ describe("worker service", () => {
     ]);
   });
 
+  it("GIVEN worker_capacity fargate_spot THEN the service runs on FARGATE_SPOT", () => {
+    expect(only(synth({ worker_capacity: "fargate_spot" }).json, "aws_ecs_service").capacity_provider_strategy).toEqual([
+      { capacity_provider: "FARGATE_SPOT", weight: 1, base: 0 },
+    ]);
+    expect(service.capacity_provider_strategy[0].capacity_provider).toBe("FARGATE");
+  });
+
   it("GIVEN enable_ecs_exec THEN ECS Exec is on and the root filesystem is writable", () => {
     const exec = synth({ enable_ecs_exec: true }).json;
     expect(only(exec, "aws_ecs_service").enable_execute_command).toBe(true);

@@ -12,9 +12,11 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { planSubnets } from "./cidr";
 import { assumedBy, policyDocument } from "./iam-policy";
 
@@ -31,7 +33,12 @@ export interface NetworkProps {
   readonly natGatewayMode: "single" | "per_az";
   /** Retention of the VPC flow log group, days. */
   readonly flowLogRetentionDays: number;
+  /** Interface endpoints for ECR, CloudWatch Logs and Secrets Manager in every private subnet. @default false */
+  readonly interfaceEndpoints?: boolean;
 }
+
+/** AWS services the tasks call that interface endpoints can keep off the NAT (ECR image layers use the S3 gateway). */
+export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
 /** A VPC with public subnets (NAT and internet gateways only) and private subnets for the tasks. */
 export class Network extends Construct {
@@ -129,6 +136,34 @@ export class Network extends Construct {
       routeTableIds: privateRouteTables.map((t) => t.id),
       tags: { Name: `${namePrefix}-s3` },
     });
+
+    if (props.interfaceEndpoints) {
+      const endpointSecurityGroup = new SecurityGroup(this, "endpoint_security_group", {
+        name: `${namePrefix}-vpc-endpoints`,
+        description: "Interface VPC endpoints: HTTPS from inside the VPC only",
+        vpcId: vpc.id,
+        tags: { Name: `${namePrefix}-vpc-endpoints` },
+      });
+      new VpcSecurityGroupIngressRule(this, "endpoint_https_from_vpc", {
+        securityGroupId: endpointSecurityGroup.id,
+        description: "HTTPS from the VPC",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: props.cidr,
+      });
+      for (const service of INTERFACE_ENDPOINT_SERVICES) {
+        new VpcEndpoint(this, `${service.replace(".", "_")}_endpoint`, {
+          vpcId: vpc.id,
+          serviceName: `com.amazonaws.${props.region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: this.privateSubnetIds,
+          securityGroupIds: [endpointSecurityGroup.id],
+          tags: { Name: `${namePrefix}-${service}` },
+        });
+      }
+    }
 
     const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
       name: `/vpc/${namePrefix}/flow-logs`,

@@ -70,6 +70,7 @@ export class PrefectEcsStack extends TerraformStack {
           azCount: settings.az_count,
           natGatewayMode: settings.nat_gateway_mode,
           flowLogRetentionDays: settings.log_retention_days,
+          interfaceEndpoints: settings.vpc_interface_endpoints,
         });
     const vpcId = network?.vpcId ?? settings.existing_vpc_id!;
     const privateSubnetIds = network?.privateSubnetIds ?? settings.existing_private_subnet_ids!;
@@ -173,6 +174,7 @@ export class PrefectEcsStack extends TerraformStack {
       memory: settings.worker_memory,
       cpuArchitecture: settings.worker_cpu_architecture,
       desiredCount: settings.worker_desired_count,
+      spot: settings.worker_capacity === "fargate_spot",
       prefectApiUrl,
       credential: secrets?.credential,
       logGroupName: logs.workerLogGroup.name,

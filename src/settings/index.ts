@@ -71,7 +71,7 @@ interface Rule {
   readonly message: (s: ParsedSettings) => string;
 }
 
-const NEW_VPC_KEYS: SettingKey[] = ["vpc_cidr", "nat_gateway_mode", "availability_zones", "az_count"];
+const NEW_VPC_KEYS: SettingKey[] = ["vpc_cidr", "nat_gateway_mode", "availability_zones", "az_count", "vpc_interface_endpoints"];
 
 /** Rules that involve more than one key. Adding a rule is one entry. */
 const RULES: Rule[] = [

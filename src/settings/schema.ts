@@ -57,6 +57,7 @@ export const settingsSchema = z
     az_count: int(2, 6, " (AZs)").default(2),
     vpc_cidr: z.string({ error: 'expected a string such as "10.0.0.0/16"' }).default("10.0.0.0/16"),
     nat_gateway_mode: oneOf(["single", "per_az"] as const).default("single"),
+    vpc_interface_endpoints: bool().default(false),
     existing_vpc_id: str('a VPC id such as "vpc-0123456789abcdef0"', /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
     existing_private_subnet_ids: list(
       z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'subnet ids such as "subnet-0123456789abcdef0"' }),
@@ -108,6 +109,7 @@ export const settingsSchema = z
     worker_memory: int(512, 122880, " MiB").default(1024),
     worker_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
     worker_desired_count: int(0, 10, " tasks").default(1),
+    worker_capacity: oneOf(["fargate", "fargate_spot"] as const).default("fargate"),
     worker_read_only_root_filesystem: bool().default(true),
     enable_ecs_exec: bool().default(false),
     log_retention_days: numberIn(LOG_RETENTION_DAYS, "one of CloudWatch's retention periods:").default(30),
