@@ -6,24 +6,7 @@
 
 export type Action = "create" | "update" | "replace" | "delete" | "read" | "no-op";
 
-export interface ResourceChange {
-  address: string;
-  module_address?: string;
-  mode: "managed" | "data";
-  type: string;
-  name: string;
-  change: {
-    actions: string[];
-    before?: unknown;
-    after?: unknown;
-    after_unknown?: unknown;
-    before_sensitive?: unknown;
-    after_sensitive?: unknown;
-    replace_paths?: (string | number)[][];
-  };
-  action_reason?: string;
-}
-
+/** One planned change of a value, as Terraform's JSON output describes it. */
 export interface OutputChange {
   actions: string[];
   before?: unknown;
@@ -31,6 +14,16 @@ export interface OutputChange {
   after_unknown?: unknown;
   before_sensitive?: unknown;
   after_sensitive?: unknown;
+}
+
+export interface ResourceChange {
+  address: string;
+  module_address?: string;
+  mode: "managed" | "data";
+  type: string;
+  name: string;
+  change: OutputChange & { replace_paths?: (string | number)[][] };
+  action_reason?: string;
 }
 
 export interface PlanJson {
