@@ -1,19 +1,23 @@
 import { Annotations, App } from "cdktf";
-import { parseSettings, SettingsError } from "./src/settings";
-import { readTfvars } from "./src/settings/tfvars";
+import { SettingsError } from "./src/settings";
+import { loadDeployments } from "./src/settings/environments";
 import { PrefectEcsStack } from "./src/stack";
 import { StateStack } from "./src/state-stack";
 
-/** Reads terraform.tfvars (optional), validates it once, and synthesizes the stacks. */
+/**
+ * Reads terraform.tfvars (optional) and environments/*.tfvars (optional), validates every deployment
+ * before building anything, and synthesizes one stack per environment.
+ */
 async function main(): Promise<void> {
-  const file = "terraform.tfvars";
-  const deployment = parseSettings(await readTfvars(file), file);
+  const deployments = await loadDeployments();
   const app = new App();
-  const stack = new PrefectEcsStack(app, deployment);
+  for (const deployment of deployments) {
+    const stack = new PrefectEcsStack(app, deployment);
+    // Annotations are what `cdktf synth` prints from an app (its plain stdout is not shown).
+    for (const note of stack.notes) Annotations.of(stack).addWarning(note);
+  }
   // With remote state, the bucket (and lock table) come from their own stack, deployed first.
-  if (deployment.settings.state_bucket) new StateStack(app, deployment);
-  // Annotations are what `cdktf synth` prints from an app (its plain stdout is not shown).
-  for (const note of stack.notes) Annotations.of(stack).addWarning(note);
+  if (deployments[0].settings.state_bucket) new StateStack(app, deployments[0]);
   app.synth();
 }
 

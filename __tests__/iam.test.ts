@@ -39,8 +39,9 @@ describe("IAM", () => {
   describe("worker task role", () => {
     const policy = policyOf(json, "iam_worker_task_prefect_ecs_worker_policy");
 
-    it("grants what the prefect-aws ECS worker calls", () => {
-      const actions = policy.Statement.flatMap((s: any) => [s.Action].flat()).sort();
+    it("grants what the prefect-aws ECS worker calls (without the event observer)", () => {
+      const bare = policyOf(synth({ ecs_event_observer: false }).json, "iam_worker_task_prefect_ecs_worker_policy");
+      const actions = bare.Statement.flatMap((s: any) => [s.Action].flat()).sort();
       expect(actions).toEqual(
         [
           "ec2:DescribeSubnets",

@@ -130,6 +130,7 @@ describe("cluster and logs", () => {
         "base_job_template",
         "cluster_arn",
         "cluster_name",
+        "ecs_events_queue_name",
         "flow_run_execution_role_arn",
         "flow_run_log_group",
         "flow_run_security_group_id",

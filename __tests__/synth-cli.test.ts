@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,9 +13,11 @@ const APP: string[] = JSON.parse(readFileSync(join(ROOT, "cdktf.json"), "utf8"))
 const CANARY = "pnu_CANARY_d0e8c1b7_never_in_output";
 
 /** Runs the app with the command `cdktf synth` uses, in a fresh directory with this tfvars. */
-function runApp(tfvars: string | undefined) {
+function runApp(tfvars: string | undefined, environments: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
   if (tfvars !== undefined) writeFileSync(join(dir, "terraform.tfvars"), tfvars);
+  if (Object.keys(environments).length) mkdirSync(join(dir, "environments"));
+  for (const [name, text] of Object.entries(environments)) writeFileSync(join(dir, "environments", `${name}.tfvars`), text);
   const env = { ...process.env, CDKTF_OUTDIR: undefined } as NodeJS.ProcessEnv;
   const result = spawnSync(APP[0], APP.slice(1), { cwd: dir, env, encoding: "utf8" });
   return { dir, ...result };
@@ -43,6 +45,12 @@ describe("synthesizing from terraform.tfvars", () => {
     const run = runApp('state_bucket = "acme-prefect-ecs-state"\n');
     expect(run.status, run.stderr).toBe(0);
     expect(readdirSync(join(run.dir, "cdktf.out", "stacks")).sort()).toEqual(["prefect-ecs-dev", "prefect-ecs-state"]);
+  });
+
+  it("GIVEN environments/dev.tfvars and prod.tfvars WHEN synthesized THEN one stack per environment", () => {
+    const run = runApp('availability_zones = ["us-east-1a", "us-east-1b"]\n', { dev: 'worker_capacity = "fargate_spot"\n', prod: 'nat_gateway_mode = "per_az"\n' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(join(run.dir, "cdktf.out", "stacks")).sort()).toEqual(["prefect-ecs-dev", "prefect-ecs-prod"]);
   });
 
   it("GIVEN a canary API key in terraform.tfvars WHEN synthesized THEN it appears nowhere under cdktf.out or in the output", () => {

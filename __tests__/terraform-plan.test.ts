@@ -28,16 +28,17 @@ const CASES: Record<string, Record<string, unknown>> = {
   existing_secret: VARIANTS.existing_secret,
   efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"], vpc_interface_endpoints: true, worker_capacity: "fargate_spot" },
   manual_pool: { manage_work_pool: false },
+  autoscaling: { worker_min_count: 1, worker_max_count: 3, worker_cpu_architecture: "ARM64", ecs_event_observer: true },
 };
 
 const synthesized: Record<string, TerraformJson> = {};
 let result: PlanResult;
 
-beforeAll(() => {
+beforeAll(async () => {
   terraformTooling();
   for (const [name, overrides] of Object.entries(CASES)) synthesized[name] = setAsideWorkPool(synth(overrides).json);
   synthesized.state = synthState({ state_bucket: "acme-prefect-ecs-state" }).json;
-  result = initValidatePlan(modulesRoot(synthesized), PLAN_TIME_ENV);
+  result = await initValidatePlan(modulesRoot(synthesized), PLAN_TIME_ENV);
 }, 300_000);
 
 const after = (name: string, address: string) => moduleChanges(result.json, name).find((c) => c.address === `module.${name}.${address}`)?.change.after;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, S3RVER_CREDENTIALS, startLocalAws } from "./support/aws-local";
@@ -69,7 +69,10 @@ describe("remote state in S3 with DynamoDB locking", () => {
   });
 
   it("GIVEN a state write THEN the state object lands at exactly the declared bucket and key", () => {
-    terraform(dir, ["apply", "-refresh-only", "-auto-approve", "-input=false"], { env: PLAN_TIME_ENV });
+    // A first, empty state, written through the backend as any apply would.
+    const first = join(dir, "first.tfstate");
+    writeFileSync(first, JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 1, lineage: "3f1b6c1e-0d7a-4f6e-9a57-7e6d1c2b9a10", outputs: {}, resources: [] }));
+    terraform(dir, ["state", "push", first]);
     expect(objectKeys()).toEqual(["prefect-ecs/staging/terraform.tfstate"]);
     const state = JSON.parse(readFileSync(join(aws.s3Directory, BUCKET, "prefect-ecs/staging/terraform.tfstate._S3rver_object"), "utf8"));
     expect(state).toMatchObject({ version: 4, serial: expect.any(Number), lineage: expect.any(String) });
@@ -77,35 +80,31 @@ describe("remote state in S3 with DynamoDB locking", () => {
 
   it("GIVEN one operation holds the lock THEN a second is refused, and the lock is released afterwards", async () => {
     const { bin, env } = terraformTooling();
-    // An apply waiting at its approval prompt holds the state lock.
-    const holder = spawn(bin, ["apply", "-no-color", "-input=true"], { cwd: dir, env: { ...env, ...PLAN_TIME_ENV }, stdio: ["pipe", "pipe", "pipe"] });
+    // `terraform console` takes the state lock and keeps it until it exits.
+    const holder = spawn(bin, ["console", "-no-color"], { cwd: dir, env: { ...env, ...PLAN_TIME_ENV }, stdio: ["pipe", "ignore", "pipe"] });
     let heldLocks: string[] = [];
     let second: ReturnType<typeof spawnSync> | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`apply never reached its prompt:\n${out}`)), 90_000);
-        holder.stdout.on("data", async (chunk) => {
-          out += chunk;
-          if (!out.includes("Enter a value:") || second) return;
-          clearTimeout(timer);
-          heldLocks = await lockItems();
-          second = spawnSync(bin, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], { cwd: dir, env: { ...env, ...PLAN_TIME_ENV }, encoding: "utf8" });
-          resolve();
-        });
-        holder.on("exit", () => reject(new Error(`apply exited early:\n${out}`)));
-      });
+      const deadline = Date.now() + 60_000;
+      while ((heldLocks = await lockItems()).length === 0) {
+        if (holder.exitCode !== null || Date.now() > deadline) throw new Error("terraform console never took the state lock");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      second = spawnSync(bin, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], { cwd: dir, env: { ...env, ...PLAN_TIME_ENV }, encoding: "utf8" });
     } finally {
-      holder.stdin.end("no\n");
+      holder.stdin.end("exit\n");
       await new Promise((resolve) => (holder.exitCode === null ? holder.on("exit", resolve) : resolve(undefined)));
     }
     expect(heldLocks).toEqual([`${BUCKET}/prefect-ecs/staging/terraform.tfstate`]);
     expect(second?.status).toBe(1);
     expect(`${second?.stdout}${second?.stderr}`).toMatch(/Error acquiring the state lock[\s\S]*ConditionalCheckFailedException/);
 
+    // Released: no lock item is left, and a state write (which locks) succeeds at once.
     expect(await lockItems()).toEqual([]);
-    const after = terraform(dir, ["plan", "-input=false", "-lock-timeout=0s"], { env: PLAN_TIME_ENV, check: false });
-    expect(after.status, after.output).toBe(0);
+    const state = JSON.parse(terraform(dir, ["state", "pull"]).stdout);
+    const next = join(dir, "next.tfstate");
+    writeFileSync(next, JSON.stringify({ ...state, serial: state.serial + 1 }));
+    expect(terraform(dir, ["state", "push", "-lock-timeout=0s", next], { check: false }).status).toBe(0);
   });
 });
 

@@ -16,6 +16,8 @@ export interface IamProps {
   readonly flowRunLogGroupArn: string;
   /** Extra managed policies for flow-run code (S3 buckets, databases, …). @default none */
   readonly flowRunPolicyArns?: string[];
+  /** Extra statements for the worker task role (e.g. the ECS event queue). @default none */
+  readonly workerTaskStatements?: Statement[];
   /** Extra statements for the flow-run task role (e.g. EFS client access). @default none */
   readonly flowRunTaskStatements?: Statement[];
   /** Adds the SSM channel rights ECS Exec needs to the worker task role. @default false */
@@ -104,6 +106,7 @@ export class Iam extends Construct {
         Resource: [this.flowRunExecutionRole.arn, this.flowRunTaskRole.arn],
         Condition: { StringEquals: { "iam:PassedToService": ECS_TASKS } },
       },
+      ...(props.workerTaskStatements ?? []),
       ...(props.enableEcsExec
         ? [
             {

@@ -3,7 +3,9 @@ import { TerraformElement, TerraformLocal, TerraformOutput, TerraformStack } fro
 import type { Node } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { WorkerAutoscaling } from "./autoscaling";
 import { Cluster } from "./cluster";
+import { EcsEventObserver, OBSERVER_QUEUE_ENV } from "./event-observer";
 import { FlowRunEfs } from "./efs";
 import { Iam } from "./iam";
 import { Logs } from "./logs";
@@ -111,6 +113,10 @@ export class PrefectEcsStack extends TerraformStack {
     const secrets = credentialSource ? new Secrets(this, "secrets", { source: credentialSource }) : undefined;
     const logs = new Logs(this, "logs", { namePrefix: prefix, retentionDays: settings.log_retention_days });
 
+    const observer = settings.ecs_event_observer
+      ? new EcsEventObserver(this, "ecs_events", { namePrefix: prefix, clusterArn: cluster.cluster.arn })
+      : undefined;
+
     const iam = new Iam(this, "iam", {
       namePrefix: prefix,
       partition,
@@ -120,6 +126,7 @@ export class PrefectEcsStack extends TerraformStack {
       flowRunLogGroupArn: logs.flowRunLogGroup.arn,
       flowRunPolicyArns: settings.flow_run_policy_arns,
       flowRunTaskStatements: efs ? [efs.clientStatement()] : [],
+      workerTaskStatements: observer ? [observer.consumerStatement()] : [],
       enableEcsExec: settings.enable_ecs_exec,
     });
 
@@ -183,10 +190,23 @@ export class PrefectEcsStack extends TerraformStack {
       subnetIds: privateSubnetIds,
       securityGroupIds: [workerSecurityGroup.securityGroup.id],
       readOnlyRootFilesystem: settings.worker_read_only_root_filesystem,
+      extraEnvironment: observer ? { [OBSERVER_QUEUE_ENV]: observer.queue.name } : undefined,
+      autoscaled: settings.worker_autoscaling,
       enableEcsExec: settings.enable_ecs_exec,
       // The pool exists with this stack's template before the worker first polls it.
       dependsOn: [cluster.capacityProviders, ...(network?.natGateways ?? []), ...(workPool ? [workPool.templateSync] : [])],
     });
+
+    if (settings.worker_autoscaling) {
+      new WorkerAutoscaling(this, "worker_autoscaling", {
+        clusterName: cluster.cluster.name,
+        serviceName: worker.service.name,
+        minCount: settings.worker_min_count,
+        maxCount: settings.worker_max_count,
+        cpuTarget: settings.worker_cpu_target,
+        memoryTarget: settings.worker_memory_target,
+      });
+    }
 
     // Construct ids share one namespace with the variables, Terraform's do not: name outputs explicitly.
     const output = (name: string, value: unknown, description: string) =>
@@ -207,6 +227,7 @@ export class PrefectEcsStack extends TerraformStack {
     output("flow_run_task_role_arn", iam.flowRunTaskRole.arn, "Flow-run task role");
     output("work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
     output("base_job_template", templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
+    if (observer) output("ecs_events_queue_name", observer.queue.name, "SQS queue of ECS task state changes the worker observes");
     output("flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
     if (efs) {
       output("flow_run_efs_file_system_id", efs.fileSystem.id, "EFS file system mounted into flow runs");

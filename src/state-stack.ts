@@ -33,7 +33,8 @@ export class StateStack extends TerraformStack {
       defaultTags: [{ tags: { ...settings.tags, Project: settings.project_name, ManagedBy: "cdktf", Purpose: "terraform-state" } }],
     });
     // cdktf passes terraform.tfvars to every stack, so this one declares the same variables (none required).
-    declareVariables(this, deployment, { accountAndWorkspace: false, apiKey: false, authString: false });
+    // It serves every environment, so it does not check their values against one environment's.
+    declareVariables(this, deployment, { accountAndWorkspace: false, apiKey: false, authString: false }, { checkSynthTimeValues: false });
 
     const bucket = new S3Bucket(this, "bucket", {
       bucket: settings.state_bucket,

@@ -23,7 +23,12 @@ export interface PlanTimeNeeds {
  * (at synth) and Terraform (cdktf passes a project-root terraform.tfvars to every stack) without
  * "undeclared variable" warnings. Variables must sit at the stack root: their logical id is the key.
  */
-export function declareVariables(stack: TerraformStack, deployment: Deployment, needs: PlanTimeNeeds): PlanTimeInputs {
+export function declareVariables(
+  stack: TerraformStack,
+  deployment: Deployment,
+  needs: PlanTimeNeeds,
+  options: { readonly checkSynthTimeValues?: boolean } = {},
+): PlanTimeInputs {
   const planTime = (key: (typeof PLAN_TIME_KEYS)[number], required: boolean, description: string, sensitive = false) => {
     const variable = new TerraformVariable(stack, key, {
       type: "string",
@@ -58,7 +63,7 @@ export function declareVariables(stack: TerraformStack, deployment: Deployment, 
 
   for (const key of SETTING_KEYS) {
     if ((PLAN_TIME_KEYS as readonly string[]).includes(key)) continue;
-    declareSynthTimeVariable(stack, key, deployment);
+    declareSynthTimeVariable(stack, key, deployment, options.checkSynthTimeValues ?? true);
   }
   return {
     prefectAccountId: accountId.stringValue,
@@ -72,13 +77,14 @@ export function declareVariables(stack: TerraformStack, deployment: Deployment, 
  * A setting the app applied at synth. Terraform only checks that the value it is given is the one
  * the stack was synthesized from: a stale cdktf.out fails the plan instead of silently ignoring an edit.
  */
-function declareSynthTimeVariable(stack: TerraformStack, key: SettingKey, deployment: Deployment): void {
+function declareSynthTimeVariable(stack: TerraformStack, key: SettingKey, deployment: Deployment, check: boolean): void {
   const variable = new TerraformVariable(stack, key, {
     type: terraformType(settingsSchema.shape[key]),
     description: `Applied by the app at synth time (see terraform.tfvars.example); declared so Terraform accepts the same file.`,
     nullable: true,
   });
   variable.addOverride("default", null);
+  if (!check) return;
   const synthesized = deployment.fileValues[key];
   const ref = `var.${key}`;
   const condition =

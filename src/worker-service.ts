@@ -37,6 +37,10 @@ export interface WorkerServiceProps {
   readonly securityGroupIds: string[];
   /** Mount the root filesystem read-only, with a scratch volume at /tmp. @default true */
   readonly readOnlyRootFilesystem?: boolean;
+  /** More environment variables for the worker (never secrets). @default none */
+  readonly extraEnvironment?: Record<string, string>;
+  /** Leave desired_count to Application Auto Scaling after creation. @default false */
+  readonly autoscaled?: boolean;
   /** Allow `aws ecs execute-command` into the worker. @default false */
   readonly enableEcsExec?: boolean;
   /** Resources the service must wait for (e.g. the cluster's capacity providers). */
@@ -59,6 +63,7 @@ export class WorkerService extends Construct {
       { name: "PREFECT_WORKER_WEBSERVER_PORT", value: String(WORKER_HEALTH_PORT) },
       // Prefect writes its profile and caches under PREFECT_HOME; keep that on the writable scratch volume.
       { name: "PREFECT_HOME", value: "/tmp/prefect" },
+      ...Object.entries(props.extraEnvironment ?? {}).map(([name, value]) => ({ name, value })),
     ];
     const container = {
       name: WORKER_CONTAINER_NAME,
@@ -116,6 +121,8 @@ export class WorkerService extends Construct {
       enableEcsManagedTags: true,
       enableExecuteCommand: props.enableEcsExec ?? false,
       dependsOn: props.dependsOn,
+      // The scaler owns the task count; re-applying must not reset it.
+      lifecycle: props.autoscaled ? { ignoreChanges: ["desired_count"] } : undefined,
     });
   }
 }

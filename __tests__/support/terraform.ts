@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -138,11 +138,31 @@ export interface PlanResult {
   readonly json: any;
 }
 
-/** init, validate and a create-only plan; returns the plan text and `terraform show -json`. */
-export function initValidatePlan(dir: string, env: NodeJS.ProcessEnv = {}): PlanResult {
+/** Like terraform(), without blocking the event loop, so two commands can run at once. */
+export function terraformAsync(dir: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<TfResult> {
+  const { bin, env } = terraformTooling();
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [...args, "-no-color"], { cwd: dir, env: { ...env, ...opts.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => {
+      const output = `${stdout}\n${stderr}`;
+      if (status !== 0) reject(new Error(`terraform ${args.join(" ")} failed (${status}):\n${output}`));
+      else resolve({ status, stdout, stderr, output });
+    });
+  });
+}
+
+/**
+ * init, then validate and a create-only plan side by side (both only read the configuration; each
+ * spends most of its time loading the provider schema), then `terraform show -json` of the plan.
+ */
+export async function initValidatePlan(dir: string, env: NodeJS.ProcessEnv = {}): Promise<PlanResult> {
   terraform(dir, ["init", "-input=false"], { env });
-  terraform(dir, ["validate"], { env });
-  const plan = terraform(dir, ["plan", "-input=false", "-out=plan.bin"], { env });
+  const [, plan] = await Promise.all([terraformAsync(dir, ["validate"], { env }), terraformAsync(dir, ["plan", "-input=false", "-out=plan.bin"], { env })]);
   const show = terraform(dir, ["show", "-json", "plan.bin"], { env });
   return { text: plan.output, json: JSON.parse(show.stdout) };
 }

@@ -13,6 +13,10 @@ export interface Settings extends ParsedSettings {
   readonly state_region: string;
   /** DynamoDB lock table when state is in S3 and locked with DynamoDB; otherwise undefined. */
   readonly state_lock_table: string | undefined;
+  readonly worker_min_count: number;
+  readonly worker_max_count: number;
+  /** Application Auto Scaling is on when the worker may scale (max above min). */
+  readonly worker_autoscaling: boolean;
   /** "cloud" unless prefect_api_url points at a self-hosted server. */
   readonly prefect_target: "cloud" | "self_hosted";
 }
@@ -144,6 +148,18 @@ const RULES: Rule[] = [
     message: (s) => `work_queues = ${show(s.work_queues)} lists a queue twice; list each queue once`,
   },
   {
+    when: (s) => (s.worker_min_count ?? s.worker_desired_count) > s.worker_desired_count,
+    message: (s) => `worker_min_count = ${s.worker_min_count} is above worker_desired_count = ${s.worker_desired_count}; use min <= desired <= max`,
+  },
+  {
+    when: (s) => (s.worker_max_count ?? s.worker_min_count ?? s.worker_desired_count) < s.worker_desired_count,
+    message: (s) => `worker_max_count = ${s.worker_max_count} is below worker_desired_count = ${s.worker_desired_count}; use min <= desired <= max`,
+  },
+  ...(["worker_cpu_target", "worker_memory_target"] as const).map<Rule>((key) => ({
+    when: (s, has) => has(key) && (s.worker_max_count ?? 0) <= (s.worker_min_count ?? s.worker_desired_count),
+    message: () => `${key} only applies with autoscaling; set worker_max_count above worker_min_count to turn it on`,
+  })),
+  {
     when: (s) => s.state_bucket === undefined && (s.state_lock_table !== undefined || s.state_region !== undefined),
     message: () => "state_lock_table and state_region need state_bucket (the S3 bucket holding the state)",
   },
@@ -178,6 +194,9 @@ export function parseSettings(values: Record<string, unknown>, source = "terrafo
     worker_read_only_root_filesystem: parsed.enable_ecs_exec ? false : parsed.worker_read_only_root_filesystem,
     az_count: parsed.availability_zones?.length ?? parsed.az_count,
     name_prefix,
+    worker_min_count: parsed.worker_min_count ?? parsed.worker_desired_count,
+    worker_max_count: parsed.worker_max_count ?? parsed.worker_min_count ?? parsed.worker_desired_count,
+    worker_autoscaling: (parsed.worker_max_count ?? 0) > (parsed.worker_min_count ?? parsed.worker_desired_count),
     work_pool_name: parsed.work_pool_name ?? name_prefix,
     state_region: parsed.state_region ?? parsed.aws_region,
     // Remote state is always locked: with DynamoDB, the table defaults to one per project.
