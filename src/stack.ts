@@ -31,7 +31,7 @@ export const stackName = (settings: Settings) => settings.name_prefix;
  * and stable across refactors that do not rename constructs.
  */
 export class PrefectEcsStack extends TerraformStack {
-  /** A note for the operator (e.g. how to move local state to S3), printed by main.ts. */
+  /** Notes for the operator (e.g. how to move local state to S3); main.ts attaches them as warnings. */
   readonly notes: string[] = [];
 
   constructor(scope: Construct, deployment: Deployment) {
@@ -79,16 +79,17 @@ export class PrefectEcsStack extends TerraformStack {
 
     const prefectApiUrl = settings.prefect_api_url ?? `${PREFECT_CLOUD_API}/accounts/${inputs.prefectAccountId}/workspaces/${inputs.prefectWorkspaceId}`;
     const egressPorts = [...new Set([443, urlPort(settings.prefect_api_url ?? PREFECT_CLOUD_API)])];
+    const outbound = egressPorts.length === 1 ? "outbound HTTPS only" : `outbound TCP ${egressPorts.join(" and ")} only`;
     const workerSecurityGroup = new TaskSecurityGroup(this, "worker_security_group", {
       vpcId,
       name: `${prefix}-worker`,
-      description: "Prefect worker: no inbound traffic; outbound HTTPS only",
+      description: `Prefect worker: no inbound traffic; ${outbound}`,
       egressPorts,
     });
     const flowRunSecurityGroup = new TaskSecurityGroup(this, "flow_run_security_group", {
       vpcId,
       name: `${prefix}-flow-runs`,
-      description: "Prefect flow runs: no inbound traffic; outbound HTTPS only",
+      description: `Prefect flow runs: no inbound traffic; ${outbound}`,
       egressPorts,
     });
     const efs = settings.flow_run_efs
