@@ -1,5 +1,5 @@
 import { Annotations, App } from "cdktf";
-import { SettingsError } from "./src/settings";
+import { runCli } from "./src/cli";
 import { loadDeployments } from "./src/settings/environments";
 import { PrefectEcsStack } from "./src/stack";
 import { StateStack } from "./src/state-stack";
@@ -21,7 +21,4 @@ async function main(): Promise<void> {
   app.synth();
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof SettingsError ? error.message : error);
-  process.exit(1);
-});
+runCli(main);

@@ -5,8 +5,8 @@
  * `state` names the state bootstrap stack.
  */
 import { spawnSync } from "node:child_process";
-import { SettingsError } from "../src/settings";
-import { type EnvironmentDeployment, loadDeployments } from "../src/settings/environments";
+import { runCli } from "../src/cli";
+import { type EnvironmentDeployment, loadDeployments, selectDeployment } from "../src/settings/environments";
 import { stackName } from "../src/stack";
 import { stateStackName } from "../src/state-stack";
 
@@ -16,7 +16,6 @@ const COMMANDS = ["deploy", "diff", "destroy"] as const;
 export function cdktfArgs(deployments: EnvironmentDeployment[], command: string, args: string[]): string[] {
   if (!(COMMANDS as readonly string[]).includes(command)) throw new Error(`unknown command "${command}"; use ${COMMANDS.join(", ")}`);
   const [first, ...rest] = args;
-  const names = deployments.map((d) => d.settings.environment);
   const named = first !== undefined && !first.startsWith("-") ? first : undefined;
   const extra = named ? rest : args;
   if (named === "state") {
@@ -24,15 +23,7 @@ export function cdktfArgs(deployments: EnvironmentDeployment[], command: string,
     if (!settings.state_bucket) throw new Error("there is no state stack: set state_bucket in terraform.tfvars");
     return [command, stateStackName(settings.project_name), ...extra];
   }
-  let deployment: EnvironmentDeployment | undefined;
-  if (named) {
-    deployment = deployments.find((d) => d.settings.environment === named);
-    if (!deployment) throw new Error(`no environment "${named}"; the environments are ${names.join(", ")}`);
-  } else if (deployments.length === 1) {
-    deployment = deployments[0];
-  } else {
-    throw new Error(`name an environment: npm run ${command} -- <environment>, one of ${names.join(", ")}`);
-  }
+  const deployment = selectDeployment(deployments, named, `npm run ${command} -- <environment>`);
   return [command, stackName(deployment.settings), ...(deployment.varFile ? ["--var-file", deployment.varFile] : []), ...extra];
 }
 
@@ -43,9 +34,4 @@ async function main(): Promise<void> {
   process.exit(result.status ?? 1);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof SettingsError || error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCli(main);

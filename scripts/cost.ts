@@ -1,11 +1,12 @@
 /**
- * npm run cost: the estimated monthly cost of the stack terraform.tfvars describes (synthesized in memory).
- * npm run cost -- --compare: also the monthly delta of each common option against it.
+ * npm run cost [-- <environment>] [--compare]: the estimated monthly cost of a deployment's stack
+ * (synthesized in memory); --compare adds the monthly delta of each common option against it.
  */
 import { Testing } from "cdktf";
 import { costMarkdown, estimate, inventoryOf, resourcesOfSynth } from "../src/review/cost";
-import { type Deployment, parseSettings, SettingsError } from "../src/settings";
-import { readTfvars } from "../src/settings/tfvars";
+import { runCli } from "../src/cli";
+import { type Deployment, parseSettings } from "../src/settings";
+import { loadDeployments, selectDeployment } from "../src/settings/environments";
 import { PrefectEcsStack } from "../src/stack";
 
 const OPTIONS: [string, Record<string, unknown>][] = [
@@ -22,9 +23,11 @@ const monthly = (deployment: Deployment) => {
   return estimate(inventoryOf(resourcesOfSynth(JSON.parse(Testing.synth(stack)))));
 };
 
-async function main(): Promise<void> {
-  const values = await readTfvars("terraform.tfvars");
-  const deployment = parseSettings(values);
+runCli(async () => {
+  const name = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+  const deployment = selectDeployment(await loadDeployments(), name, "npm run cost -- <environment>");
+  // Options are compared on the values Terraform sees, with the environment's name kept.
+  const values = { ...deployment.fileValues, environment: deployment.settings.environment };
   const base = monthly(deployment);
   console.log(`Stack ${deployment.settings.name_prefix}\n`);
   console.log(costMarkdown(base));
@@ -36,9 +39,4 @@ async function main(): Promise<void> {
     const delta = total - base.total;
     console.log(`| ${label} | $${total.toFixed(2)} | ${delta >= 0 ? "+" : "-"}$${Math.abs(delta).toFixed(2)} |`);
   }
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof SettingsError || error instanceof Error ? error.message : error);
-  process.exit(1);
 });

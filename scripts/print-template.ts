@@ -1,6 +1,6 @@
 /**
  * Prints the work pool's base job template, for creating the pool by hand (manage_work_pool = false):
- *   npm run template > base-job-template.json
+ *   npm run --silent template [-- <environment>] > base-job-template.json
  *   prefect work-pool create <pool> --type ecs --base-job-template base-job-template.json
  * After a deploy it prints the real template (Terraform output `base_job_template`); before one, the
  * synthesized template, whose ${…} references Terraform fills in at apply.
@@ -8,12 +8,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSettings, SettingsError } from "../src/settings";
-import { readTfvars } from "../src/settings/tfvars";
+import { runCli } from "../src/cli";
+import { loadDeployments, selectDeployment } from "../src/settings/environments";
 import { stackName } from "../src/stack";
 
-async function main(): Promise<void> {
-  const { settings } = parseSettings(await readTfvars("terraform.tfvars"));
+runCli(async () => {
+  const { settings } = selectDeployment(await loadDeployments(), process.argv[2], "npm run template -- <environment>");
   const stackDir = join("cdktf.out", "stacks", stackName(settings));
   const deployed = spawnSync("terraform", ["output", "-raw", "base_job_template"], { cwd: stackDir, encoding: "utf8" });
   if (deployed.status === 0 && deployed.stdout.trim().startsWith("{")) {
@@ -29,9 +29,4 @@ async function main(): Promise<void> {
       "Terraform fills in the ${…} references at apply. Run this again after `npx cdktf deploy` for the final template.",
   );
   process.stdout.write(`${template}\n`);
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof SettingsError || error instanceof Error ? error.message : error);
-  process.exit(1);
 });

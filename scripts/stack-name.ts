@@ -1,11 +1,9 @@
-/** npm run --silent stack-name: the worker stack's name for the deployment terraform.tfvars describes. */
-import { parseSettings, SettingsError } from "../src/settings";
-import { readTfvars } from "../src/settings/tfvars";
+/** npm run --silent stack-name [-- <environment>]: the worker stack's name for a deployment. */
+import { runCli } from "../src/cli";
+import { loadDeployments, selectDeployment } from "../src/settings/environments";
 import { stackName } from "../src/stack";
 
-readTfvars("terraform.tfvars")
-  .then((values) => console.log(stackName(parseSettings(values).settings)))
-  .catch((error: unknown) => {
-    console.error(error instanceof SettingsError || error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+runCli(async () => {
+  const deployment = selectDeployment(await loadDeployments(), process.argv[2], "npm run --silent stack-name -- <environment>");
+  console.log(stackName(deployment.settings));
+});

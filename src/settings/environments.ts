@@ -50,3 +50,17 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
   }
   return deployments;
 }
+
+/**
+ * The deployment a command acts on: the one named, or the only one. `usage` shows how to name one.
+ */
+export function selectDeployment(deployments: EnvironmentDeployment[], name: string | undefined, usage: string): EnvironmentDeployment {
+  const names = deployments.map((d) => d.settings.environment).join(", ");
+  if (name !== undefined) {
+    const named = deployments.find((d) => d.settings.environment === name);
+    if (!named) throw new Error(`no environment "${name}"; the environments are ${names}`);
+    return named;
+  }
+  if (deployments.length === 1) return deployments[0];
+  throw new Error(`name an environment: ${usage}, one of ${names}`);
+}
