@@ -122,6 +122,8 @@ describe("EFS for flow runs", () => {
       authorizationConfig: { accessPointId: "${aws_efs_access_point.efs_access_point.id}", iam: "ENABLED" },
     });
     expect(taskDefinition.containerDefinitions[0].mountPoints).toEqual([{ sourceVolume: "efs", containerPath: "/data", readOnly: false }]);
+    // EFS IAM authorization reads the task definition's role, not the RunTask override.
+    expect(taskDefinition.taskRoleArn).toBe("{{ task_role_arn }}");
   });
 
   it("creates the pool only after the mount targets exist", () => {

@@ -101,6 +101,13 @@ describe("IAM", () => {
     );
   });
 
+  it("lets the flow-run execution role create only the flow-run log group (awslogs-create-group)", () => {
+    expect(statement(policyOf(json, "iam_flow_run_execution_flow_run_launch_policy"), "CreateFlowRunLogGroup").Resource).toEqual([
+      "${aws_cloudwatch_log_group.logs_flow_run_log_group.arn}",
+      "${aws_cloudwatch_log_group.logs_flow_run_log_group.arn}:*",
+    ]);
+  });
+
   it("has no role with Action * or a wildcard action", () => {
     const all = Object.values(resources(json, "aws_iam_role_policy")).flatMap((p) => JSON.parse(p.policy).Statement);
     expect(all.flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.includes("*"))).toEqual([]);

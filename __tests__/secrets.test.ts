@@ -23,6 +23,21 @@ describe("Prefect credential secret", () => {
     expect(policy.Statement[0].Resource).toBe("arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123");
   });
 
+  it("GIVEN an existing secret under a customer-managed key THEN both execution roles may decrypt it through Secrets Manager only", () => {
+    const key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const { json } = synthVariant("existing_secret", { existing_api_key_secret_kms_key_arn: key });
+    const policies = resources(json, "aws_iam_role_policy");
+    for (const id of ["iam_worker_execution_read_prefect_credential_policy", "iam_flow_run_execution_flow_run_launch_policy"]) {
+      expect(JSON.parse(policies[id].policy).Statement).toContainEqual({
+        Effect: "Allow",
+        Sid: "DecryptPrefectCredential",
+        Action: "kms:Decrypt",
+        Resource: key,
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+      });
+    }
+  });
+
   it("GIVEN a self-hosted server with auth_string THEN the secret holds PREFECT_API_AUTH_STRING", () => {
     const { json } = synthVariant("self_hosted");
     expect(only(json, "aws_secretsmanager_secret").name).toBe("prefect-ecs-dev/prefect-api-auth-string");

@@ -42,6 +42,11 @@ describe("settings defaults", () => {
     expect(parseSettings({ enable_ecs_exec: true }).settings.worker_read_only_root_filesystem).toBe(false);
   });
 
+  it("GIVEN image tags in mixed case or a digest WHEN parsed THEN they are accepted", () => {
+    expect(parseSettings({ worker_image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/prefect/worker:Release-1.2" }).settings.worker_image).toContain(":Release-1.2");
+    expect(() => parseSettings({ flow_run_image: `ghcr.io/acme/flows@sha256:${"a".repeat(64)}` })).not.toThrow();
+  });
+
   it("GIVEN prefect_api_url WHEN parsed THEN the deployment targets a self-hosted server", () => {
     expect(parseSettings({ prefect_api_url: "https://prefect.example.com/api" }).settings.prefect_target).toBe("self_hosted");
   });
@@ -82,6 +87,9 @@ describe("settings validation: each rule names the key, the bad value and what i
     ["max below desired", { worker_desired_count: 3, worker_max_count: 2 }, /worker_max_count = 2 is below worker_desired_count = 3/],
     ["target without autoscaling", { worker_cpu_target: 50 }, /worker_cpu_target only applies with autoscaling/],
     ["target out of range", { worker_min_count: 1, worker_max_count: 3, worker_memory_target: 99 }, /worker_memory_target = 99 is not valid: use a whole number from 10 to 95 %/],
+    ["autoscaling from zero", { worker_desired_count: 0, worker_min_count: 0, worker_max_count: 2 }, /worker_min_count must be at least 1 with autoscaling/],
+    ["KMS key without the secret", { existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/abc" }, /it needs existing_api_key_secret_arn/],
+    ["image with spaces", { worker_image: "my image" }, /worker_image = "my image" is not valid: an image reference/],
     ["bad subnet id", { existing_vpc_id: "vpc-0123456789abcdef0", existing_private_subnet_ids: ["sub-1"] }, /existing_private_subnet_ids = \["sub-1"\] is not valid: subnet ids/],
     ["account id not a UUID", { prefect_account_id: "my-account" }, /prefect_account_id = "my-account" is not valid: a Prefect Cloud account id \(UUID\)/],
     ["API URL without /api", { prefect_api_url: "https://prefect.example.com" }, /prefect_api_url = "https:\/\/prefect.example.com" is not valid: an http\(s\) URL ending in \/api/],

@@ -60,6 +60,11 @@ describe("Terraform variables", () => {
     expect(json.variable.tags.validation[0].condition).toContain(JSON.stringify('{"a":"\\u003c1\\u003e","b":"2"}'));
   });
 
+  it("rejects an empty API key at plan time only when the stack uses the key", () => {
+    expect(json.variable.prefect_api_key.validation).toEqual([{ condition: "${length(trimspace(var.prefect_api_key)) > 0}", error_message: "prefect_api_key must not be empty." }]);
+    expect(json.variable.prefect_api_auth_string.validation).toBeUndefined();
+  });
+
   it("GIVEN an existing secret and no managed work pool THEN the API key variable is optional", () => {
     const existing = synth({ existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123", manage_work_pool: false }).json;
     expect(existing.variable.prefect_api_key).toMatchObject({ nullable: true, default: null });

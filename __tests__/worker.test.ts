@@ -106,12 +106,20 @@ describe("worker service", () => {
     });
   });
 
-  it("waits for the cluster's capacity providers, the NAT route and the work pool before starting", () => {
+  it("waits for capacity providers, the NAT route, its roles' policies, the secret's value and the work pool", () => {
     expect(service.depends_on).toEqual([
       "aws_ecs_cluster_capacity_providers.cluster_capacity_providers",
       "aws_nat_gateway.network_nat_gateway_0",
+      "aws_iam_role_policy_attachment.iam_worker_execution_managed_policy",
+      "aws_iam_role_policy.iam_worker_execution_read_prefect_credential_policy",
+      "aws_iam_role_policy.iam_worker_task_prefect_ecs_worker_policy",
+      "aws_secretsmanager_secret_version.secrets_secret_value",
       "null_resource.work_pool_template_sync",
     ]);
+  });
+
+  it("rolls a capacity change out as a deployment rather than replacing the service", () => {
+    expect(service.force_new_deployment).toBe(true);
   });
 
   it("GIVEN worker_capacity fargate_spot THEN the service runs on FARGATE_SPOT", () => {

@@ -60,8 +60,14 @@ describe("plan workflow", () => {
     expect(JSON.stringify(wf)).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY/);
   });
 
-  it("takes the API key from a secret as TF_VAR_prefect_api_key", () => {
+  it("takes the credentials from secrets as TF_VAR_*", () => {
     expect(wf.jobs.plan.env.TF_VAR_prefect_api_key).toBe("${{ secrets.PREFECT_API_KEY }}");
+    expect(wf.jobs.plan.env.TF_VAR_prefect_api_auth_string).toBe("${{ secrets.PREFECT_API_AUTH_STRING }}");
+  });
+
+  it("runs one plan per pull request, outside the deploy group, waiting for the state lock instead", () => {
+    expect(wf.jobs.plan.concurrency).toEqual({ group: "prefect-ecs-plan-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+    expect(stepsOf(wf.jobs.plan).find((s) => s.name === "Plan").run).toContain("-lock-timeout=10m");
   });
 
   it("plans with the real backend, summarizes into the job summary, uploads the plan, and keeps one PR comment", () => {
@@ -78,6 +84,20 @@ describe("plan workflow", () => {
   });
 });
 
+describe("shared preparation", () => {
+  const action = parse(readFileSync(join(ROOT, ".github", "actions", "prepare", "action.yml"), "utf8"));
+  const synthStep = action.runs.steps.find((s: any) => s.id === "synth");
+
+  it("stops when the stack name cannot be found, instead of going on with an empty name", () => {
+    expect(synthStep.run).toMatch(/^stack=\$\(npm run --silent stack-name -- \$ENVIRONMENT\)$/m);
+  });
+
+  it("refuses to run without remote state", () => {
+    expect(synthStep.run).toContain("if (!j.terraform.backend.s3)");
+    expect(synthStep.run).toContain("Set state_bucket in PREFECT_ECS_TFVARS");
+  });
+});
+
 describe("deploy and destroy workflows", () => {
   const deploy = workflow("deploy.yml");
   const destroy = workflow("destroy.yml");
@@ -86,7 +106,6 @@ describe("deploy and destroy workflows", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
     expect(deploy.jobs.deploy.environment).toBe("production");
     expect(stepsOf(deploy.jobs.deploy).map((s) => s.run)).toContain("pip install prefect prefect-aws");
-    expect(stepsOf(deploy.jobs.deploy).at(-1).run).toContain("cdktf deploy");
   });
 
   it("destroys only by manual dispatch after the stack name is typed", () => {
@@ -101,10 +120,20 @@ describe("deploy and destroy workflows", () => {
     expect(destroy.jobs.destroy.env.PREFECT_API_KEY).toBe("${{ secrets.PREFECT_API_KEY }}");
   });
 
-  it("shares one concurrency group with the plan, never cancelling a run that holds the state", () => {
-    for (const job of [workflow("plan.yml").jobs.plan, deploy.jobs.deploy, destroy.jobs.destroy]) {
+  it("share one concurrency group, never cancelling a run that holds the state, and wait for a plan's lock", () => {
+    for (const job of [deploy.jobs.deploy, destroy.jobs.destroy]) {
       expect(job.concurrency).toEqual({ group: "prefect-ecs-state", "cancel-in-progress": false });
+      expect(job.env).toMatchObject({ TF_CLI_ARGS_plan: "-lock-timeout=10m", TF_CLI_ARGS_apply: "-lock-timeout=10m" });
     }
+  });
+
+  it("give the work pool's delete command its credential, for destroy and for a replaced pool", () => {
+    for (const job of [deploy.jobs.deploy, destroy.jobs.destroy]) expect(job.env.PREFECT_API_KEY).toBe("${{ secrets.PREFECT_API_KEY }}");
+  });
+
+  it("target the configured environment through npm run deploy/destroy, which adds its settings file", () => {
+    expect(stepsOf(deploy.jobs.deploy).at(-1).run).toBe("npm run deploy -- $ENVIRONMENT --auto-approve --skip-synth");
+    expect(stepsOf(destroy.jobs.destroy).at(-1).run).toBe("npm run destroy -- $ENVIRONMENT --auto-approve --skip-synth");
   });
 
   it("grants each job only what it uses", () => {

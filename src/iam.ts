@@ -13,6 +13,10 @@ export interface IamProps {
   readonly clusterName: string;
   /** Secret holding the Prefect credential; both execution roles may read it. @default no secret */
   readonly credentialSecretArn?: string;
+  /** Customer-managed KMS key of that secret; both execution roles may decrypt through Secrets Manager. @default AWS-managed key */
+  readonly credentialKmsKeyArn?: string;
+  /** Region of the secret, for the kms:ViaService condition. */
+  readonly region: string;
   readonly flowRunLogGroupArn: string;
   /** Extra managed policies for flow-run code (S3 buckets, databases, …). @default none */
   readonly flowRunPolicyArns?: string[];
@@ -37,6 +41,8 @@ export class Iam extends Construct {
   readonly flowRunTaskRole: IamRole;
   /** Policies attached to the flow-run roles: flow runs need them in place before they start. */
   readonly flowRunPolicies: ITerraformDependable[] = [];
+  /** Policies attached to the worker's roles: the worker service waits for them. */
+  readonly workerPolicies: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: IamProps) {
     super(scope, id);
@@ -53,28 +59,38 @@ export class Iam extends Construct {
     const readCredential: Statement[] = props.credentialSecretArn
       ? [{ Sid: "ReadPrefectCredential", Action: "secretsmanager:GetSecretValue", Resource: props.credentialSecretArn }]
       : [];
+    if (props.credentialKmsKeyArn) {
+      readCredential.push({
+        Sid: "DecryptPrefectCredential",
+        Action: "kms:Decrypt",
+        Resource: props.credentialKmsKeyArn,
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${props.region}.amazonaws.com` } },
+      });
+    }
 
     this.workerExecutionRole = role("worker-execution", "Pulls the worker image, writes its logs and reads its Prefect credential");
     this.workerTaskRole = role("worker-task", "The Prefect worker: registers task definitions and runs flow-run tasks in its cluster");
     this.flowRunExecutionRole = role("flow-run-execution", "Pulls flow-run images, writes their logs and reads the Prefect credential");
     this.flowRunTaskRole = role("flow-run-task", "Identity of flow-run code; extend with flow_run_policy_arns");
 
-    new IamRolePolicyAttachment(this, "worker_execution_managed_policy", { role: this.workerExecutionRole.name, policyArn: executionPolicyArn });
+    this.workerPolicies.push(
+      new IamRolePolicyAttachment(this, "worker_execution_managed_policy", { role: this.workerExecutionRole.name, policyArn: executionPolicyArn }),
+    );
     this.flowRunPolicies.push(
       new IamRolePolicyAttachment(this, "flow_run_execution_managed_policy", { role: this.flowRunExecutionRole.name, policyArn: executionPolicyArn }),
     );
-    if (readCredential.length) inlinePolicy(this.workerExecutionRole, "read-prefect-credential", readCredential);
+    if (readCredential.length) this.workerPolicies.push(inlinePolicy(this.workerExecutionRole, "read-prefect-credential", readCredential));
     const flowRunLaunch = inlinePolicy(this.flowRunExecutionRole, "flow-run-launch", [
       ...readCredential,
       // prefect-aws asks awslogs to create the group if missing; it already exists, so this is scoped to it.
-      { Sid: "CreateFlowRunLogGroup", Action: "logs:CreateLogGroup", Resource: `${props.flowRunLogGroupArn}` },
+      { Sid: "CreateFlowRunLogGroup", Action: "logs:CreateLogGroup", Resource: [props.flowRunLogGroupArn, `${props.flowRunLogGroupArn}:*`] },
     ]);
     this.flowRunPolicies.push(flowRunLaunch);
 
     // "arn:<partition>:ecs:<region>:<account>" taken from the cluster ARN, so no account lookup is needed.
     // A local keeps the policy text free of quoted function arguments, so it stays plain JSON.
     const ecsArnPrefix = new TerraformLocal(this, "ecs_arn_prefix", Fn.element(Fn.split(":cluster/", props.clusterArn), 0)).asString;
-    inlinePolicy(this.workerTaskRole, "prefect-ecs-worker", [
+    const workerTaskPolicy = inlinePolicy(this.workerTaskRole, "prefect-ecs-worker", [
       { Sid: "DescribeNetwork", Action: ["ec2:DescribeSubnets", "ec2:DescribeVpcs"], Resource: "*" },
       {
         // These ECS actions do not support resource-level permissions.
@@ -117,6 +133,7 @@ export class Iam extends Construct {
           ]
         : []),
     ]);
+    this.workerPolicies.push(workerTaskPolicy);
 
     if (props.flowRunTaskStatements?.length) {
       this.flowRunPolicies.push(inlinePolicy(this.flowRunTaskRole, "flow-run-access", props.flowRunTaskStatements));

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 
@@ -31,6 +32,8 @@ export function splitSecretArn(arn: string): { secretArn: string; jsonKey?: stri
 /** The Prefect credential the worker (and flow runs) read from Secrets Manager. */
 export class Secrets extends Construct {
   readonly credential: ContainerSecret;
+  /** The secret's value, when the stack writes it: tasks must not start before it exists. */
+  readonly dependables: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
@@ -47,11 +50,12 @@ export class Secrets extends Construct {
     });
     // Write-only: the value goes to AWS but is never stored in Terraform state or shown in plans.
     // Bump the version number to push a new value.
-    new SecretsmanagerSecretVersion(this, "secret_value", {
+    const value = new SecretsmanagerSecretVersion(this, "secret_value", {
       secretId: secret.id,
       secretStringWo: source.value,
       secretStringWoVersion: source.version,
     });
+    this.dependables.push(value);
     this.credential = { envName: source.envName, secretArn: secret.arn, valueFrom: secret.arn };
   }
 }

@@ -124,6 +124,8 @@ export class PrefectEcsStack extends TerraformStack {
       clusterArn: cluster.cluster.arn,
       clusterName: cluster.cluster.name,
       credentialSecretArn: secrets?.credential.secretArn,
+      credentialKmsKeyArn: settings.existing_api_key_secret_kms_key_arn,
+      region: settings.aws_region,
       flowRunLogGroupArn: logs.flowRunLogGroup.arn,
       flowRunPolicyArns: settings.flow_run_policy_arns,
       flowRunTaskStatements: efs ? [efs.clientStatement()] : [],
@@ -195,7 +197,15 @@ export class PrefectEcsStack extends TerraformStack {
       autoscaled: settings.worker_autoscaling,
       enableEcsExec: settings.enable_ecs_exec,
       // The pool exists with this stack's template before the worker first polls it.
-      dependsOn: [cluster.capacityProviders, ...(network?.natGateways ?? []), ...(workPool ? [workPool.templateSync] : [])],
+      // IAM is eventually consistent and ECS checks nothing up front: without these, a first task can fail to
+      // pull its image or read its secret.
+      dependsOn: [
+        cluster.capacityProviders,
+        ...(network?.natGateways ?? []),
+        ...iam.workerPolicies,
+        ...(secrets?.dependables ?? []),
+        ...(workPool ? [workPool.templateSync] : []),
+      ],
     });
 
     if (settings.worker_autoscaling) {

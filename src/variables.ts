@@ -46,20 +46,24 @@ export function declareVariables(
       condition: `\${var.${variable.node.id} == null || can(regex("${UUID_RE2}", var.${variable.node.id}))}`,
       errorMessage: `${variable.node.id} must be ${what} (a lower-case UUID, as in the workspace URL https://app.prefect.cloud/account/<account id>/workspace/<workspace id>).`,
     });
-  const nonEmpty = (variable: TerraformVariable) =>
+  // Only a credential the stack uses must be non-empty; an unused one may be empty (CI sets every
+  // TF_VAR_* from secrets, and a missing secret arrives as "").
+  const nonEmptyWhenRequired = (variable: TerraformVariable, required: boolean) => {
+    if (!required) return;
     variable.addValidation({
-      condition: `\${var.${variable.node.id} == null || length(trimspace(coalesce(var.${variable.node.id}, " "))) > 0}`,
+      condition: `\${length(trimspace(var.${variable.node.id})) > 0}`,
       errorMessage: `${variable.node.id} must not be empty.`,
     });
+  };
 
   const accountId = planTime("prefect_account_id", needs.accountAndWorkspace, "Prefect Cloud account id (UUID).");
   uuidCheck(accountId, "your Prefect Cloud account id");
   const workspaceId = planTime("prefect_workspace_id", needs.accountAndWorkspace, "Prefect Cloud workspace id (UUID).");
   uuidCheck(workspaceId, "your Prefect Cloud workspace id");
   const apiKey = planTime("prefect_api_key", needs.apiKey, "Prefect API key; pass it as TF_VAR_prefect_api_key or in terraform.tfvars.", true);
-  nonEmpty(apiKey);
+  nonEmptyWhenRequired(apiKey, needs.apiKey);
   const authString = planTime("prefect_api_auth_string", needs.authString, "PREFECT_API_AUTH_STRING for a self-hosted server (user:password).", true);
-  nonEmpty(authString);
+  nonEmptyWhenRequired(authString, needs.authString);
 
   for (const key of SETTING_KEYS) {
     if ((PLAN_TIME_KEYS as readonly string[]).includes(key)) continue;

@@ -111,6 +111,8 @@ export class WorkerService extends Construct {
       taskDefinition: this.taskDefinition.arn,
       desiredCount: props.desiredCount,
       capacityProviderStrategy: [{ capacityProvider: props.spot ? "FARGATE_SPOT" : "FARGATE", weight: 1, base: 0 }],
+      // Lets a capacity-provider change roll out as a deployment instead of replacing the service.
+      forceNewDeployment: true,
       platformVersion: "LATEST",
       networkConfiguration: { subnets: props.subnetIds, securityGroups: props.securityGroupIds, assignPublicIp: false },
       // Start the replacement before stopping the old worker: no gap in polling during deploys.

@@ -160,6 +160,14 @@ const RULES: Rule[] = [
     message: () => `${key} only applies with autoscaling; set worker_max_count above worker_min_count to turn it on`,
   })),
   {
+    when: (s) => (s.worker_max_count ?? 0) > (s.worker_min_count ?? s.worker_desired_count) && (s.worker_min_count ?? s.worker_desired_count) < 1,
+    message: () => "worker_min_count must be at least 1 with autoscaling: a service scaled to 0 has no CPU or memory metrics to scale out on",
+  },
+  {
+    when: (s) => s.existing_api_key_secret_kms_key_arn !== undefined && s.existing_api_key_secret_arn === undefined,
+    message: () => "existing_api_key_secret_kms_key_arn is the key of your own secret; it needs existing_api_key_secret_arn",
+  },
+  {
     when: (s) => s.state_bucket === undefined && (s.state_lock_table !== undefined || s.state_region !== undefined),
     message: () => "state_lock_table and state_region need state_bucket (the S3 bucket holding the state)",
   },

@@ -12,6 +12,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Terraform-side copy of UUID (RE2 syntax) for plan-time variable validation. */
 export const UUID_RE2 = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** registry/repository (lower case) with an optional tag (any case) and an optional digest. */
+const IMAGE = /^[a-z0-9][a-z0-9._\-/:]*?(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const TAG_KEY = /^(?!aws:)[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
 const AZ = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]+)?$/;
@@ -76,6 +78,10 @@ export const settingsSchema = z
       "a full Secrets Manager secret ARN (ending in the 6-character suffix), optionally followed by :<json-key>",
       SECRET_ARN,
     ).optional(),
+    existing_api_key_secret_kms_key_arn: str(
+      "a KMS key ARN such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+      /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    ).optional(),
     secret_recovery_window_days: z
       .number({ error: "expected 0 (delete at once) or a whole number from 7 to 30" })
       .refine((v) => v === 0 || (Number.isInteger(v) && v >= 7 && v <= 30), { error: "use 0 (delete at once) or a whole number from 7 to 30" })
@@ -93,7 +99,7 @@ export const settingsSchema = z
     ).default([]),
     flow_run_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(1024),
     flow_run_memory: int(512, 122880, " MiB").default(2048),
-    flow_run_image: str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\"", /^[a-z0-9][a-z0-9._\-/:@]*$/).optional(),
+    flow_run_image: str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\"", IMAGE).optional(),
     flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).default("latest"),
     flow_run_spot: bool().default(false),
     flow_run_policy_arns: list(
@@ -104,7 +110,7 @@ export const settingsSchema = z
     flow_run_efs_mount_path: str("an absolute container path such as \"/mnt/efs\"", /^\/[A-Za-z0-9_./-]*$/).default("/mnt/efs"),
 
     // --- Worker
-    worker_image: str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\"", /^[a-z0-9][a-z0-9._\-/:@]*$/).default(DEFAULT_WORKER_IMAGE),
+    worker_image: str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\"", IMAGE).default(DEFAULT_WORKER_IMAGE),
     worker_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),
     worker_memory: int(512, 122880, " MiB").default(1024),
     worker_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),

@@ -98,6 +98,8 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
       },
     ];
     taskDefinition.containerDefinitions[0].mountPoints = [{ sourceVolume: EFS_VOLUME_NAME, containerPath: values.efs.mountPath, readOnly: false }];
+    // EFS IAM authorization uses the task role of the task definition, not a RunTask override.
+    taskDefinition.taskRoleArn = "{{ task_role_arn }}";
   }
   return template;
 }
