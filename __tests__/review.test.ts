@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { costMarkdown, DEFAULT_ASSUMPTIONS, estimate, inventoryOf, PRICES, resourcesOfPlan, resourcesOfSynth } from "../src/review/cost";
 import { actionOf, countChanges, displayValue, formatPath, summarizePlan } from "../src/review/plan-summary";
 import { synth } from "./support/synth";
+import { setAsideWorkPool, synthesizedByType } from "./support/terraform";
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "fixtures", "plans", name), "utf8"));
 const ROOT = join(__dirname, "..");
@@ -64,6 +65,15 @@ describe("plan summary", () => {
   it("formats attribute paths and never prints a sensitive value", () => {
     expect(formatPath(["network_configuration", 0, "subnets"])).toBe("network_configuration[0].subnets");
     expect(displayValue({ actions: ["create"], after: "secret", after_sensitive: true })).toBe("(sensitive)");
+  });
+
+  it("README's example summary is the current default stack's (regenerate it when this fails)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const example = readme.slice(readme.indexOf("<details><summary>Example summary</summary>"), readme.indexOf("</details>"));
+    const planned = synthesizedByType(setAsideWorkPool(synth().json));
+    const total = Object.values(planned).reduce((a, b) => a + b, 0);
+    expect(example).toContain(`**Plan:** ${total} to add, 0 to change, 0 to replace, 0 to destroy.`);
+    for (const [type, count] of Object.entries(planned)) expect(example).toContain(`| add | \`${type}\` | ${count} |`);
   });
 
   it("runs as npm run plan-summary, with a usage message when the file is missing", () => {
