@@ -74,8 +74,6 @@ export function only(json: TerraformJson, type: string): Record<string, any> {
   return all[0];
 }
 
-/** Parses a JSON document attribute (IAM policy, container definitions) emitted as JSON text. */
-export const parseJsonAttribute = <T = any>(text: string): T => JSON.parse(text) as T;
 
 /** Plan-time variable values for Terraform runs, with a canary API key that must never surface. */
 export const CANARY_API_KEY = "pnu_CANARY_7a3f0e_must_never_appear";

@@ -146,6 +146,5 @@ export type SettingKey = keyof ParsedSettings;
 
 /** Values Terraform receives at plan time (TF_VAR_* or terraform.tfvars); the app never writes them out. */
 export const PLAN_TIME_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "prefect_api_auth_string"] as const;
-export const SENSITIVE_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string"];
 
 export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];
