@@ -75,6 +75,12 @@ interface Rule {
   readonly message: (s: ParsedSettings) => string;
 }
 
+/** A rule from a check that returns its own error sentence, or undefined when the settings pass. */
+const fromCheck = (check: (s: ParsedSettings) => string | undefined): Rule => ({
+  when: (s) => check(s) !== undefined,
+  message: (s) => check(s) ?? "",
+});
+
 const NEW_VPC_KEYS: SettingKey[] = ["vpc_cidr", "nat_gateway_mode", "availability_zones", "az_count", "vpc_interface_endpoints"];
 
 /** Rules that involve more than one key. Adding a rule is one entry. */
@@ -107,14 +113,8 @@ const RULES: Rule[] = [
     when: (s, has) => s.availability_zones !== undefined && has("az_count") && s.az_count !== s.availability_zones.length,
     message: (s) => `az_count = ${s.az_count} disagrees with availability_zones, which lists ${s.availability_zones?.length}; set only one of them`,
   },
-  {
-    when: (s) => s.existing_vpc_id === undefined && vpcCidrError("vpc_cidr", s.vpc_cidr) !== undefined,
-    message: (s) => vpcCidrError("vpc_cidr", s.vpc_cidr) ?? "",
-  },
-  {
-    when: (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory) !== undefined,
-    message: (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory) ?? "",
-  },
+  fromCheck((s) => (s.existing_vpc_id === undefined ? vpcCidrError("vpc_cidr", s.vpc_cidr) : undefined)),
+  fromCheck((s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory)),
   ...(["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const).map<Rule>((key) => ({
     when: (s) => s.prefect_api_url !== undefined && s[key] !== undefined,
     message: (s) => `${key} is a Prefect Cloud setting, but prefect_api_url = "${s.prefect_api_url}" selects a self-hosted server; remove one of them`,
@@ -127,10 +127,7 @@ const RULES: Rule[] = [
     when: (s) => s.prefect_api_auth_string !== undefined && s.self_hosted_auth !== "auth_string",
     message: () => 'prefect_api_auth_string is set but self_hosted_auth is not "auth_string"; set self_hosted_auth = "auth_string" to store it',
   },
-  {
-    when: (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory) !== undefined,
-    message: (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory) ?? "",
-  },
+  fromCheck((s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory)),
   {
     when: (s, has) => s.flow_run_image !== undefined && has("flow_run_image_tag"),
     message: (s) => `flow_run_image_tag only tags the stack's flows repository, but flow_run_image = "${s.flow_run_image}" is set; remove one of them`,
