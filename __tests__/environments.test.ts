@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { cdktfArgs } from "../scripts/cdktf-env";
 import { loadDeployments } from "../src/settings/environments";
+import { MAX_TFVARS_BYTES } from "../src/settings/tfvars";
 import { PrefectEcsStack } from "../src/stack";
 
 function project(files: Record<string, string>): string {
@@ -53,7 +55,7 @@ describe("several environments", () => {
     const app = Testing.app();
     const stacks = deployments.map((d) => JSON.parse(Testing.synth(new PrefectEcsStack(app, d))));
     expect(stacks.map((s) => s.terraform.backend.s3.key)).toEqual(["prefect-ecs/dev/terraform.tfstate", "prefect-ecs/prod/terraform.tfstate"]);
-    expect(deployments.map((d) => d.settings.work_pool_name)).toEqual(["prefect-ecs-dev", "prefect-ecs-prod"]);
+    expect(deployments.map((d) => d.settings.work_pool_name)).toEqual(["dev-prefect-ecs", "prod-prefect-ecs"]);
     const NAME_ATTRIBUTES = ["name", "bucket", "family", "filename"];
     // Inline role policy names are scoped to their role, so only account-wide names count.
     const ROLE_SCOPED = new Set(["aws_iam_role_policy"]);
@@ -99,5 +101,62 @@ describe("npm run deploy | diff | destroy -- <environment>", () => {
   it("needs no name for a single deployment", async () => {
     const single = await loadDeployments(project({ "terraform.tfvars": SHARED }));
     expect(cdktfArgs(single, "diff", [])).toEqual(["diff", "prefect-ecs-dev"]);
+  });
+});
+
+describe("settings files the app would not read, and files that are not settings", () => {
+  const rejection = async (files: Record<string, string>) => {
+    const error = await loadDeployments(project(files)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (!error) throw new Error("expected the files to be refused");
+    return error.message;
+  };
+
+  it.each(["terraform.tfvars.json", "extra.auto.tfvars", "extra.auto.tfvars.json"])(
+    "GIVEN %s at the project root (Terraform loads it by itself) WHEN loading THEN it is refused with where the values belong",
+    async (name) => {
+      expect(await rejection({ "terraform.tfvars": SHARED, [name]: name.endsWith(".json") ? "{}" : "" })).toMatch(
+        new RegExp(`${name.replace(/\./g, "\\.")} would be read by Terraform but not by this app; move its values to terraform.tfvars`),
+      );
+    },
+  );
+
+  it("GIVEN environments/state.tfvars WHEN loading THEN it is refused: `state` names the state bootstrap stack", async () => {
+    expect(await rejection({ "terraform.tfvars": SHARED, "environments/state.tfvars": "" })).toMatch(/"state" names the state bootstrap stack/);
+  });
+
+  it("GIVEN two environments that resolve to one stack name WHEN loading THEN both files are named, not a construct error", async () => {
+    const message = await rejection({
+      "terraform.tfvars": SHARED,
+      "environments/b-c.tfvars": 'project_name = "aa"\n',
+      "environments/c.tfvars": 'project_name = "aa-b"\n',
+    });
+    expect(message).toMatch(/environments\/c\.tfvars gives the stack name "aa-b-c" \(<project_name>-<environment>\), as does environments\/b-c\.tfvars/);
+  });
+
+  it("GIVEN environments/prod.tfvars.json WHEN loading THEN it is refused instead of silently ignored", async () => {
+    expect(await rejection({ "terraform.tfvars": SHARED, "environments/prod.tfvars.json": "{}" })).toMatch(/prod\.tfvars\.json is not read; write environments as HCL files/);
+  });
+
+  it("GIVEN an environment file that is a FIFO WHEN loading THEN it fails at once instead of waiting on the pipe", async () => {
+    const dir = project({ "terraform.tfvars": SHARED, "environments/dev.tfvars": DEV });
+    spawnSync("mkfifo", [join(dir, "environments", "prod.tfvars")]);
+    const started = Date.now();
+    await expect(loadDeployments(dir)).rejects.toThrow(/prod\.tfvars has a problem:\n {2}- is not a regular file/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("GIVEN an environment file that links to /dev/zero WHEN loading THEN it is refused without reading it", async () => {
+    const dir = project({ "terraform.tfvars": SHARED });
+    mkdirSync(join(dir, "environments"));
+    symlinkSync("/dev/zero", join(dir, "environments", "zero.tfvars"));
+    await expect(loadDeployments(dir)).rejects.toThrow(/zero\.tfvars has a problem:\n {2}- is not a regular file/);
+  });
+
+  it("GIVEN a settings file over 1 MiB WHEN loading THEN it is refused by size", async () => {
+    const dir = project({ "terraform.tfvars": `# ${"x".repeat(MAX_TFVARS_BYTES)}\n` });
+    await expect(loadDeployments(dir)).rejects.toThrow(/terraform\.tfvars has a problem:\n {2}- is \d+ bytes; a settings file is at most 1048576 bytes/);
   });
 });

@@ -118,6 +118,7 @@ describe("EFS for flow runs", () => {
     const taskDefinition = templateOf(json).job_configuration.task_definition;
     expect(taskDefinition.volumes[0].efsVolumeConfiguration).toEqual({
       fileSystemId: "${aws_efs_file_system.efs_file_system.id}",
+      rootDirectory: "/",
       transitEncryption: "ENABLED",
       authorizationConfig: { accessPointId: "${aws_efs_access_point.efs_access_point.id}", iam: "ENABLED" },
     });

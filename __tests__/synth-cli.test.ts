@@ -76,6 +76,22 @@ describe("synthesizing from terraform.tfvars", () => {
     expect(existsSync(join(run.dir, "cdktf.out"))).toBe(false);
   });
 
+  it("GIVEN credentials in wrongly typed or refused settings WHEN synthesis fails THEN no output shows them", () => {
+    const run = runApp(
+      [
+        `prefect_api_key = ["${CANARY}"]`,
+        `prefect_api_auth_string = { v = "${CANARY}-auth" }`,
+        `prefect_api_url = "https://admin:${CANARY}-url@prefect.example.com/api"`,
+        "",
+      ].join("\n"),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("prefect_api_key = (hidden) is not valid");
+    expect(run.stderr).toContain("prefect_api_url = \"https://admin:***@prefect.example.com/api\" is not valid");
+    expect(run.stdout + run.stderr).not.toContain(CANARY);
+    expect(existsSync(join(run.dir, "cdktf.out"))).toBe(false);
+  });
+
   it("GIVEN malformed HCL WHEN synthesized THEN the line is reported", () => {
     const run = runApp('environment = "dev"\nnat_gateway_mode = [\n');
     expect(run.status).toBe(1);

@@ -17,7 +17,6 @@ const VALUES: TemplateValues = {
   region: "us-east-1",
   logGroupName: "/ecs/prefect-ecs-dev/flow-runs",
   credential: { envName: "PREFECT_API_KEY", valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123" },
-  family: "prefect-ecs-dev-flow-run",
 };
 const defaultOf = (template: ReturnType<typeof buildBaseJobTemplate>, name: string) => template.variables.properties[name].default;
 
@@ -62,7 +61,6 @@ describe("base job template: this stack's values as defaults", () => {
     ["configure_cloudwatch_logs", true],
     ["prefect_api_key_secret_arn", VALUES.credential!.valueFrom],
     ["match_latest_revision_in_family", true],
-    ["family", "prefect-ecs-dev-flow-run"],
     ["container_name", "prefect"],
   ])("sets %s", (name, value) => {
     expect(defaultOf(template, name)).toEqual(value);
@@ -84,11 +82,16 @@ describe("base job template: this stack's values as defaults", () => {
     });
   });
 
-  it("GIVEN flow_run_spot THEN flow runs use FARGATE_SPOT", () => {
+  it("GIVEN flow_run_spot THEN flow runs use FARGATE_SPOT through launch_type alone, so a deployment's launch_type override wins (ecs_worker.py _prepare_task_run_request)", () => {
     const spot = buildBaseJobTemplate({ ...VALUES, spot: true });
     expect(defaultOf(spot, "launch_type")).toBe("FARGATE_SPOT");
-    expect(defaultOf(spot, "capacity_provider_strategy")).toEqual([{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }]);
+    expect(defaultOf(spot, "capacity_provider_strategy")).toBeUndefined();
     expect(defaultOf(template, "capacity_provider_strategy")).toBeUndefined();
+  });
+
+  it("leaves family unset, so the worker keeps one task definition family per deployment (ecs_worker.py _get_or_generate_family)", () => {
+    expect(defaultOf(template, "family")).toBeNull();
+    expect(defaultOf(template, "match_latest_revision_in_family")).toBe(true);
   });
 
   it("GIVEN an auth string THEN flow runs read it from its secret instead of an API key", () => {
@@ -101,7 +104,11 @@ describe("base job template: this stack's values as defaults", () => {
     const efs = buildBaseJobTemplate({ ...VALUES, efs: { fileSystemId: "fs-1", accessPointId: "fsap-1", mountPath: "/data" } });
     const taskDefinition = efs.job_configuration.task_definition;
     expect(taskDefinition.volumes).toEqual([
-      { name: "efs", efsVolumeConfiguration: { fileSystemId: "fs-1", transitEncryption: "ENABLED", authorizationConfig: { accessPointId: "fsap-1", iam: "ENABLED" } } },
+      {
+        name: "efs",
+        // rootDirectory as ECS returns it, so the worker's exact comparison matches (ecs_worker.py _task_definitions_equal).
+        efsVolumeConfiguration: { fileSystemId: "fs-1", rootDirectory: "/", transitEncryption: "ENABLED", authorizationConfig: { accessPointId: "fsap-1", iam: "ENABLED" } },
+      },
     ]);
     expect(taskDefinition.containerDefinitions[0]).toEqual({
       image: "{{ image }}",

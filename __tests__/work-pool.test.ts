@@ -31,7 +31,7 @@ describe("work pool resources in the synthesized stack", () => {
   it("re-runs the create command when the template, name, API URL or queues change; never keyed on the credential", () => {
     expect(sync.triggers).toEqual({
       template_sha256: "${local_file.work_pool_template_file.content_sha256}",
-      pool_name: "prefect-ecs-dev",
+      pool_name: "dev-prefect-ecs",
       api_url: "https://api.prefect.cloud/api/accounts/${var.prefect_account_id}/workspaces/${var.prefect_workspace_id}",
       work_queues: "default critical",
     });
@@ -42,7 +42,7 @@ describe("work pool resources in the synthesized stack", () => {
     const create = provisioner(sync);
     expect(create.command).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$BASE_JOB_TEMPLATE" --overwrite');
     expect(create.environment).toEqual({
-      WORK_POOL: "prefect-ecs-dev",
+      WORK_POOL: "dev-prefect-ecs",
       BASE_JOB_TEMPLATE: "${local_file.work_pool_template_file.filename}",
       WORK_QUEUES: "default critical",
       PREFECT_API_URL: "https://api.prefect.cloud/api/accounts/${var.prefect_account_id}/workspaces/${var.prefect_workspace_id}",
@@ -152,6 +152,13 @@ if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === 
 if (args[0] === "work-pool" && args[1] === "delete") {
   if (mode === "gone") { console.error("Work pool '" + args[2] + "' does not exist."); process.exit(1); }
   if (mode === "denied") { console.error("Unauthorized: invalid API key"); process.exit(1); }
+  // What the real CLI prints (traceback, then Prefect's 403 detail) for a reserved name.
+  if (mode === "reserved") {
+    console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '403 Forbidden' for url 'https://api.example/api/work_pools/" + args[2] + "'");
+    console.error('Response: {"detail": "Work pools starting with \\u0027Prefect\\u0027 are reserved for internal use and can not be deleted."}');
+    console.error("An exception occurred.");
+    process.exit(1);
+  }
   console.log("Deleted work pool " + args[2]);
 }
 `,
@@ -180,10 +187,10 @@ if (args[0] === "work-pool" && args[1] === "delete") {
     const result = run(create.command, create.environment);
     expect(result.status, result.stderr).toBe(0);
     expect(result.calls.map((c) => c.args)).toEqual([
-      ["work-pool", "create", "prefect-ecs-dev", "--type", "ecs", "--base-job-template", TEMPLATE_FILE, "--overwrite"],
-      ["work-queue", "inspect", "default", "--pool", "prefect-ecs-dev"],
-      ["work-queue", "inspect", "critical", "--pool", "prefect-ecs-dev"],
-      ["work-queue", "create", "critical", "--pool", "prefect-ecs-dev"],
+      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", TEMPLATE_FILE, "--overwrite"],
+      ["work-queue", "inspect", "default", "--pool", "dev-prefect-ecs"],
+      ["work-queue", "inspect", "critical", "--pool", "dev-prefect-ecs"],
+      ["work-queue", "create", "critical", "--pool", "dev-prefect-ecs"],
     ]);
     expect(result.calls[0]).toMatchObject({
       apiUrl: "https://api.prefect.cloud/api/accounts/0b5c1a2e-1111-4222-8333-944455556666/workspaces/1b5c1a2e-1111-4222-8333-944455556666",
@@ -213,19 +220,27 @@ if (args[0] === "work-pool" && args[1] === "delete") {
   });
 
   it("GIVEN the destroy command WHEN run THEN the pool named in the triggers is deleted", () => {
-    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" });
+    const result = run(destroy.command, { WORK_POOL: "dev-prefect-ecs", PREFECT_API_URL: "https://api.example/api" });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.calls.map((c) => c.args)).toEqual([["work-pool", "delete", "prefect-ecs-dev"]]);
+    expect(result.calls.map((c) => c.args)).toEqual([["work-pool", "delete", "dev-prefect-ecs"]]);
   });
 
   it("GIVEN a pool that is already gone WHEN destroying THEN teardown goes on", () => {
-    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" }, { mode: "gone" });
+    const result = run(destroy.command, { WORK_POOL: "dev-prefect-ecs", PREFECT_API_URL: "https://api.example/api" }, { mode: "gone" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("work pool prefect-ecs-dev is already gone");
+    expect(result.stdout).toContain("work pool dev-prefect-ecs is already gone");
+  });
+
+  it("GIVEN Prefect answers 403 for a reserved name WHEN destroying THEN it fails with the reason, not as 'already gone' (workers.py delete_work_pool)", () => {
+    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" }, { mode: "reserved" });
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain("already gone");
+    expect(result.stderr).toContain("Prefect refused to delete work pool 'prefect-ecs-dev' (HTTP 403)");
+    expect(result.stderr).toContain("reserved for internal use");
   });
 
   it("GIVEN any other failure WHEN destroying THEN it fails and shows Prefect's message", () => {
-    const result = run(destroy.command, { WORK_POOL: "prefect-ecs-dev", PREFECT_API_URL: "https://api.example/api" }, { mode: "denied" });
+    const result = run(destroy.command, { WORK_POOL: "dev-prefect-ecs", PREFECT_API_URL: "https://api.example/api" }, { mode: "denied" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Unauthorized: invalid API key");
   });

@@ -31,7 +31,7 @@ describe("worker task definition", () => {
   });
 
   it("starts an ECS worker on the pool, with its health endpoint", () => {
-    expect(container.command).toEqual(["prefect", "worker", "start", "--pool", "prefect-ecs-dev", "--type", "ecs", "--with-healthcheck"]);
+    expect(container.command).toEqual(["prefect", "worker", "start", "--pool", "dev-prefect-ecs", "--type", "ecs", "--with-healthcheck"]);
     expect(container.healthCheck.command[1]).toContain("http://localhost:8080/health");
   });
 

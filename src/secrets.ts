@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { literal } from "./literal";
 
 /** How a container gets one credential: env var name, ECS `valueFrom`, and the ARN IAM must allow. */
 export interface ContainerSecret {
@@ -40,7 +41,8 @@ export class Secrets extends Construct {
     const { source } = props;
     if (source.kind === "existing") {
       const { secretArn, jsonKey } = splitSecretArn(source.arn);
-      this.credential = { envName: source.envName, secretArn, valueFrom: jsonKey ? `${secretArn}:${jsonKey}::` : secretArn };
+      // The JSON key is free text from settings: kept literal so Terraform cannot read it as a template.
+      this.credential = { envName: source.envName, secretArn, valueFrom: jsonKey ? `${secretArn}:${literal(jsonKey)}::` : secretArn };
       return;
     }
     const secret = new SecretsmanagerSecret(this, "secret", {

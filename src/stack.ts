@@ -147,7 +147,6 @@ export class PrefectEcsStack extends TerraformStack {
       region: settings.aws_region,
       logGroupName: logs.flowRunLogGroup.name,
       credential: secrets ? { envName: secrets.credential.envName as "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING", valueFrom: secrets.credential.valueFrom } : undefined,
-      family: `${prefix}-flow-run`,
       efs: efs ? { fileSystemId: efs.fileSystem.id, accessPointId: efs.accessPoint.id, mountPath: settings.flow_run_efs_mount_path } : undefined,
     });
     // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.

@@ -10,12 +10,13 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA as S3BucketVersioning } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import type { Deployment } from "./settings";
+import { stateStackName } from "./settings/environments";
 import { declareVariables } from "./variables";
 
 /** Days an overwritten state version is kept before it expires. */
 export const NONCURRENT_STATE_DAYS = 90;
 
-export const stateStackName = (projectName: string) => `${projectName}-state`;
+export { stateStackName } from "./settings/environments";
 
 /**
  * The bucket (and lock table) that hold the worker stacks' state. It keeps its own state in a local

@@ -1,5 +1,6 @@
 import { TerraformStack, TerraformVariable } from "cdktf";
 import type { z } from "zod";
+import { literal } from "./literal";
 import { type Deployment, PLAN_TIME_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "./settings";
 
 /** Plan-time inputs the stack uses, as Terraform expressions (`${var.…}`). */
@@ -131,5 +132,5 @@ export function terraformJsonEncode(value: unknown): string {
 
 /** A quoted HCL string whose content is literal (no interpolation or directives). */
 function hclStringLiteral(text: string): string {
-  return JSON.stringify(text).replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
+  return literal(JSON.stringify(text));
 }

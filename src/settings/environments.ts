@@ -3,6 +3,21 @@ import { basename, join } from "node:path";
 import { type Deployment, parseSettings, SettingsError } from "./index";
 import { readTfvars } from "./tfvars";
 
+/** The environment name `npm run deploy -- state` reserves for the state bootstrap stack. */
+export const STATE_ENVIRONMENT = "state";
+/** `<project>-state`: the state bootstrap stack. */
+export const stateStackName = (projectName: string) => `${projectName}-${STATE_ENVIRONMENT}`;
+
+/**
+ * Files Terraform loads by itself from the project root (and cdktf passes to every stack) that this app
+ * does not read: values there would reach Terraform but not the synthesized stack.
+ */
+export function unreadSettingsFiles(projectDir: string): string[] {
+  return readdirSync(projectDir)
+    .filter((name) => name === "terraform.tfvars.json" || name.endsWith(".auto.tfvars") || name.endsWith(".auto.tfvars.json"))
+    .sort();
+}
+
 /** Folder of per-environment settings files: environments/<name>.tfvars. */
 export const ENVIRONMENTS_DIR = "environments";
 export const ROOT_TFVARS = "terraform.tfvars";
@@ -19,9 +34,26 @@ export interface EnvironmentDeployment extends Deployment {
  * the app synthesizes from are the values Terraform sees. The file name is the environment's name.
  */
 export async function loadDeployments(projectDir = "."): Promise<EnvironmentDeployment[]> {
+  const unread = unreadSettingsFiles(projectDir);
+  if (unread.length) {
+    throw new SettingsError(
+      projectDir === "." ? "the project folder" : projectDir,
+      unread.map((name) => `${name} would be read by Terraform but not by this app; move its values to ${ROOT_TFVARS} or ${ENVIRONMENTS_DIR}/<name>.tfvars`),
+    );
+  }
   const shared = await readTfvars(join(projectDir, ROOT_TFVARS));
   const dir = join(projectDir, ENVIRONMENTS_DIR);
-  const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith(".tfvars")).sort() : [];
+  const entries = existsSync(dir) ? readdirSync(dir) : [];
+  const stray = entries.filter((name) => name.endsWith(".tfvars.json"));
+  if (stray.length) {
+    throw new SettingsError(ENVIRONMENTS_DIR, stray.map((name) => `${name} is not read; write environments as HCL files named <environment>.tfvars`));
+  }
+  const files = entries.filter((name) => name.endsWith(".tfvars")).sort();
+  if (files.includes(`${STATE_ENVIRONMENT}.tfvars`)) {
+    throw new SettingsError(join(ENVIRONMENTS_DIR, `${STATE_ENVIRONMENT}.tfvars`), [
+      `"${STATE_ENVIRONMENT}" names the state bootstrap stack (npm run deploy -- ${STATE_ENVIRONMENT}); rename the file to another environment name`,
+    ]);
+  }
   if (files.length === 0) return [parseSettings(shared, ROOT_TFVARS)];
 
   const deployments = await Promise.all(
@@ -41,6 +73,14 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
       return { ...deployment, fileValues: Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)), varFile };
     }),
   );
+  const owners = new Map<string, string>([[stateStackName(deployments[0].settings.project_name), "the state bootstrap stack"]]);
+  const clashes: string[] = [];
+  for (const d of deployments) {
+    const other = owners.get(d.settings.name_prefix);
+    if (other) clashes.push(`${d.varFile} gives the stack name "${d.settings.name_prefix}" (<project_name>-<environment>), as does ${other}; change project_name or rename the file`);
+    else owners.set(d.settings.name_prefix, d.varFile!);
+  }
+  if (clashes.length) throw new SettingsError(ENVIRONMENTS_DIR, clashes);
   const stateKeys = ["state_bucket", "state_region", "state_locking", "state_lock_table"] as const;
   const disagreeing = stateKeys.filter((key) => new Set(deployments.map((d) => d.settings[key])).size > 1);
   if (disagreeing.length) {

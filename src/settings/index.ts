@@ -2,6 +2,7 @@ import { z } from "zod";
 import { vpcCidrError } from "../cidr";
 import { fargateSizeError } from "../fargate";
 import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
+import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
 
 export * from "./schema";
 
@@ -41,6 +42,16 @@ export class SettingsError extends Error {
 
 const show = (value: unknown): string => (value === undefined ? "(missing)" : JSON.stringify(value));
 
+/** Settings whose values are credentials: no message ever shows them, whatever their type. */
+export const SECRET_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string"];
+
+/** A setting's value as messages may show it: credentials hidden, a password in a URL masked. */
+function showSetting(key: string, value: unknown): string {
+  if ((SECRET_KEYS as readonly string[]).includes(key)) return value === undefined ? "(missing)" : "(hidden)";
+  if (key === "prefect_api_url" && typeof value === "string") return show(redactUrl(value));
+  return show(value);
+}
+
 function formatIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys
@@ -48,7 +59,7 @@ function formatIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): 
       .join("\n  - ");
   }
   const key = String(issue.path[0] ?? "(file)");
-  return `${key} = ${show(values[key])} is not valid: ${issue.message}`;
+  return `${key} = ${showSetting(key, values[key])} is not valid: ${issue.message}`;
 }
 
 function suggest(unknownKey: string): string {
@@ -136,9 +147,43 @@ const RULES: Rule[] = [
     when: (s, has) => !s.flow_run_efs && has("flow_run_efs_mount_path"),
     message: () => "flow_run_efs_mount_path is set but flow_run_efs is not true; set flow_run_efs = true to mount EFS",
   },
+  fromCheck((s) => {
+    const problem = s.flow_run_efs ? mountPathError(s.flow_run_efs_mount_path) : undefined;
+    return problem && `flow_run_efs_mount_path = "${s.flow_run_efs_mount_path}" is not valid: ${problem}`;
+  }),
+  fromCheck((s) => {
+    const problem = s.existing_vpc_id === undefined && vpcCidrError("vpc_cidr", s.vpc_cidr) === undefined ? reservedCidrError(s.vpc_cidr) : undefined;
+    return problem && `vpc_cidr = "${s.vpc_cidr}" is not valid: ${problem}`;
+  }),
+  fromCheck((s) => {
+    if (s.work_pool_name !== undefined) return undefined;
+    const derived = defaultPoolName(s.project_name, s.environment);
+    const problem = reservedPoolNameError(derived);
+    return problem && `environment = "${s.environment}" gives the default work pool name "${derived}" (<environment>-<project_name>): ${problem}; or set work_pool_name`;
+  }),
   {
-    when: (s) => s.flow_run_efs && ["/", "/tmp", "/opt/prefect"].includes(s.flow_run_efs_mount_path.replace(/\/+$/, "") || "/"),
-    message: (s) => `flow_run_efs_mount_path = "${s.flow_run_efs_mount_path}" would hide files the flow container needs; use a dedicated path such as "/mnt/efs"`,
+    when: (s) =>
+      s.prefect_api_url !== undefined &&
+      apiUrlError(s.prefect_api_url) === undefined &&
+      new URL(s.prefect_api_url).protocol === "http:" &&
+      !isPrivateHost(new URL(s.prefect_api_url).hostname, s.service_discovery_namespace ? [s.service_discovery_namespace] : []) &&
+      !s.prefect_api_allow_plain_http,
+    message: (s) =>
+      `prefect_api_url = "${s.prefect_api_url}" sends the API key or auth string over plain HTTP to a host that is not private (${new URL(s.prefect_api_url!).hostname}); ` +
+      "use https://, a private address or name (10.x, 172.16-31.x, 192.168.x, a .internal/.local name, or the service_discovery_namespace), or set prefect_api_allow_plain_http = true to accept the risk",
+  },
+  {
+    when: (s, has) => has("prefect_api_allow_plain_http") && s.prefect_api_url === undefined,
+    message: () => "prefect_api_allow_plain_http only applies to a self-hosted prefect_api_url; Prefect Cloud is always HTTPS",
+  },
+  {
+    when: (s) =>
+      s.existing_api_key_secret_arn !== undefined &&
+      s.existing_api_key_secret_kms_key_arn !== undefined &&
+      s.existing_api_key_secret_arn.split(":")[3] !== s.existing_api_key_secret_kms_key_arn.split(":")[3],
+    message: (s) =>
+      `existing_api_key_secret_kms_key_arn is in region "${s.existing_api_key_secret_kms_key_arn!.split(":")[3]}" but the secret (existing_api_key_secret_arn) is in ` +
+      `"${s.existing_api_key_secret_arn!.split(":")[3]}"; Secrets Manager encrypts a secret with a KMS key of its own region`,
   },
   {
     when: (s) => new Set(s.work_queues).size !== s.work_queues.length,
@@ -202,7 +247,7 @@ export function parseSettings(values: Record<string, unknown>, source = "terrafo
     worker_min_count: parsed.worker_min_count ?? parsed.worker_desired_count,
     worker_max_count: parsed.worker_max_count ?? parsed.worker_min_count ?? parsed.worker_desired_count,
     worker_autoscaling: (parsed.worker_max_count ?? 0) > (parsed.worker_min_count ?? parsed.worker_desired_count),
-    work_pool_name: parsed.work_pool_name ?? name_prefix,
+    work_pool_name: parsed.work_pool_name ?? defaultPoolName(parsed.project_name, parsed.environment),
     state_region: parsed.state_region ?? parsed.aws_region,
     // Remote state is always locked: with DynamoDB, the table defaults to one per project.
     state_lock_table:

@@ -1,5 +1,16 @@
 import { z } from "zod";
 import { FARGATE_CPU_VALUES, listForHumans } from "../fargate";
+import {
+  apiUrlError,
+  imageReferenceError,
+  MAX_MANAGED_POLICIES_PER_ROLE,
+  MAX_SERVICE_SUBNETS,
+  nameSeparatorError,
+  reservedPoolNameError,
+  s3BucketNameError,
+  securityGroupPrefixError,
+  tagsError,
+} from "./service-rules";
 
 /** CloudWatch Logs accepts only these retention periods (days). 0 (never expire) is left out on purpose. */
 export const LOG_RETENTION_DAYS = [
@@ -12,9 +23,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Terraform-side copy of UUID (RE2 syntax) for plan-time variable validation. */
 export const UUID_RE2 = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-/** registry/repository (lower case) with an optional tag (any case) and an optional digest. */
-const IMAGE = /^[a-z0-9][a-z0-9._\-/:]*?(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-const TAG_KEY = /^(?!aws:)[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
 const AZ = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]+)?$/;
 
@@ -37,6 +45,16 @@ const numberIn = (values: readonly number[], what: string) =>
     .refine((v) => values.includes(v), { error: `use ${what} ${listForHumans(values)}` });
 const bool = () => z.boolean({ error: "use true or false (no quotes)" });
 const list = (item: z.ZodString, allowed: string) => z.array(item, { error: `expected a list of strings: ${allowed}` });
+/** Adds a service rule (see service-rules.ts) that returns its own sentence, or undefined when the value passes. */
+const checked = <T extends z.ZodType>(schema: T, ...checks: ((value: z.output<T>) => string | undefined)[]) =>
+  schema.superRefine((value, ctx) => {
+    for (const check of checks) {
+      const message = check(value);
+      if (message) ctx.addIssue({ code: "custom", message });
+    }
+  });
+const noRepeats = (what: string) => (values: string[]) => (new Set(values).size !== values.length ? `it lists a ${what} twice; list each once` : undefined);
+const atMost = (max: number, why: string) => (values: string[]) => (values.length > max ? `it lists ${values.length}; ${why}` : undefined);
 
 /**
  * Every key an operator may set in terraform.tfvars. Keys read by the app are applied at synth;
@@ -45,14 +63,16 @@ const list = (item: z.ZodString, allowed: string) => z.array(item, { error: `exp
 export const settingsSchema = z
   .object({
     // --- Deployment identity
-    project_name: str("lower-case letters, digits and hyphens, 2-20 characters, starting with a letter", /^[a-z][a-z0-9-]{1,19}$/).default("prefect-ecs"),
-    environment: str("lower-case letters, digits and hyphens, 1-12 characters, starting with a letter", /^[a-z][a-z0-9-]{0,11}$/).default("dev"),
+    project_name: checked(
+      str("lower-case letters, digits and hyphens, 2-20 characters, starting with a letter", /^[a-z][a-z0-9-]{1,19}$/),
+      nameSeparatorError,
+      securityGroupPrefixError,
+    ).default("prefect-ecs"),
+    environment: checked(str("lower-case letters, digits and hyphens, 1-12 characters, starting with a letter", /^[a-z][a-z0-9-]{0,11}$/), nameSeparatorError).default(
+      "dev",
+    ),
     aws_region: str('an AWS region code such as "us-east-1"', REGION).default("us-east-1"),
-    tags: z
-      .record(z.string(), z.string(), { error: 'expected a map of strings, e.g. { Team = "data" }' })
-      .refine((tags) => Object.keys(tags).every((key) => TAG_KEY.test(key)), { error: "tag keys are 1-128 characters and must not start with aws:" })
-      .refine((tags) => Object.values(tags).every((value) => value.length <= 256), { error: "tag values are at most 256 characters" })
-      .default({}),
+    tags: checked(z.record(z.string(), z.string(), { error: 'expected a map of strings, e.g. { Team = "data" }' }), tagsError).default({}),
 
     // --- Network
     availability_zones: list(z.string().regex(AZ, { error: 'AZ names such as "us-east-1a"' }), 'AZ names such as "us-east-1a"').optional(),
@@ -61,15 +81,20 @@ export const settingsSchema = z
     nat_gateway_mode: oneOf(["single", "per_az"] as const).default("single"),
     vpc_interface_endpoints: bool().default(false),
     existing_vpc_id: str('a VPC id such as "vpc-0123456789abcdef0"', /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
-    existing_private_subnet_ids: list(
-      z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'subnet ids such as "subnet-0123456789abcdef0"' }),
-      'subnet ids such as "subnet-0123456789abcdef0"',
+    existing_private_subnet_ids: checked(
+      list(
+        z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'subnet ids such as "subnet-0123456789abcdef0"' }),
+        'subnet ids such as "subnet-0123456789abcdef0"',
+      ),
+      noRepeats("subnet"),
+      atMost(MAX_SERVICE_SUBNETS, `an ECS service's network configuration takes at most ${MAX_SERVICE_SUBNETS} subnets`),
     ).optional(),
 
     // --- Prefect
     prefect_account_id: str("a Prefect Cloud account id (UUID)", UUID).optional(),
     prefect_workspace_id: str("a Prefect Cloud workspace id (UUID)", UUID).optional(),
-    prefect_api_url: str('an http(s) URL ending in /api, e.g. "https://prefect.example.com/api"', /^https?:\/\/[^\s"'${}]+\/api$/).optional(),
+    prefect_api_url: checked(str('an http(s) URL ending in /api, e.g. "https://prefect.example.com/api"'), apiUrlError).optional(),
+    prefect_api_allow_plain_http: bool().default(false),
     prefect_api_key: str("a non-empty Prefect API key").optional(),
     prefect_api_key_version: int(1, 1_000_000).default(1),
     prefect_api_auth_string: str("a non-empty auth string such as \"admin:pass\"").optional(),
@@ -86,9 +111,10 @@ export const settingsSchema = z
       .number({ error: "expected 0 (delete at once) or a whole number from 7 to 30" })
       .refine((v) => v === 0 || (Number.isInteger(v) && v >= 7 && v <= 30), { error: "use 0 (delete at once) or a whole number from 7 to 30" })
       .default(7),
-    work_pool_name: str(
-      "letters, digits, '-', '_' and '.', 1-63 characters, starting with a letter or digit",
-      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    work_pool_name: checked(
+      // No '.': the worker names task definition families prefect_<pool>_<deployment id>, and ECS families allow only [A-Za-z0-9_-].
+      str("letters, digits, '-' and '_', 1-63 characters, starting with a letter or digit (the pool name becomes part of ECS task definition family names)", /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/),
+      reservedPoolNameError,
     ).optional(),
 
     // --- Work pool and flow runs
@@ -99,18 +125,25 @@ export const settingsSchema = z
     ).default([]),
     flow_run_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(1024),
     flow_run_memory: int(512, 122880, " MiB").default(2048),
-    flow_run_image: str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\"", IMAGE).optional(),
+    flow_run_image: checked(str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\""), imageReferenceError).optional(),
     flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).default("latest"),
     flow_run_spot: bool().default(false),
-    flow_run_policy_arns: list(
-      z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, { error: "IAM policy ARNs such as \"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"" }),
-      "IAM policy ARNs",
+    flow_run_policy_arns: checked(
+      list(
+        z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, { error: "IAM policy ARNs such as \"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"" }),
+        "IAM policy ARNs",
+      ),
+      noRepeats("policy"),
+      atMost(
+        MAX_MANAGED_POLICIES_PER_ROLE,
+        `IAM attaches at most ${MAX_MANAGED_POLICIES_PER_ROLE} managed policies to a role by default; combine them into one customer-managed policy`,
+      ),
     ).default([]),
     flow_run_efs: bool().default(false),
     flow_run_efs_mount_path: str("an absolute container path such as \"/mnt/efs\"", /^\/[A-Za-z0-9_./-]*$/).default("/mnt/efs"),
 
     // --- Worker
-    worker_image: str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\"", IMAGE).default(DEFAULT_WORKER_IMAGE),
+    worker_image: checked(str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\""), imageReferenceError).default(DEFAULT_WORKER_IMAGE),
     worker_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),
     worker_memory: int(512, 122880, " MiB").default(1024),
     worker_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
@@ -133,7 +166,7 @@ export const settingsSchema = z
     service_discovery_namespace: str("a private DNS name such as \"prefect.internal\"", /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/).optional(),
 
     // --- State
-    state_bucket: str("an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'", /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional(),
+    state_bucket: checked(str("an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'"), s3BucketNameError).optional(),
     state_lock_table: str("a DynamoDB table name: 3-255 letters, digits, '_', '-' and '.'", /^[A-Za-z0-9_.-]{3,255}$/).optional(),
     state_region: str('an AWS region code such as "us-east-1"', REGION).optional(),
     state_locking: oneOf(["dynamodb", "s3_lockfile"] as const).default("dynamodb"),

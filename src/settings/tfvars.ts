@@ -1,7 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { SettingsError } from "./index";
+
+/** A settings file is a few kilobytes; anything near this size is not one. */
+export const MAX_TFVARS_BYTES = 1024 * 1024;
 
 /**
  * Reads a .tfvars file with HashiCorp's own HCL parser (@cdktf/hcl2json, the Go hcl library compiled to
@@ -9,6 +12,12 @@ import { SettingsError } from "./index";
  */
 export async function readTfvars(path: string): Promise<Record<string, unknown>> {
   if (!existsSync(path)) return {};
+  // A FIFO, a device or a huge file would hang or exhaust the read; refuse before opening it.
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new SettingsError(path, ["is not a regular file (a settings file must be a plain text file, not a device, pipe or folder)"]);
+  if (stat.size > MAX_TFVARS_BYTES) {
+    throw new SettingsError(path, [`is ${stat.size} bytes; a settings file is at most ${MAX_TFVARS_BYTES} bytes`]);
+  }
   const name = basename(path);
   let parsed: Record<string, unknown>;
   try {

@@ -35,8 +35,6 @@ export interface TemplateValues {
   readonly logGroupName: string;
   /** Secrets Manager `valueFrom` of the credential flow runs use. @default none */
   readonly credential?: { readonly envName: "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING"; readonly valueFrom: string };
-  /** Task definition family the worker reuses (with match_latest_revision_in_family). */
-  readonly family: string;
   /** @default "prefect", the container name prefect-aws looks for */
   readonly containerName?: string;
   /** Mount an EFS access point into the flow container. @default none */
@@ -65,13 +63,9 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
   setDefault("image", values.image);
   setDefault("cpu", values.cpu);
   setDefault("memory", values.memory);
-  if (values.spot) {
-    // prefect-aws turns launch_type FARGATE_SPOT into this strategy; setting both keeps the UI honest.
-    setDefault("launch_type", "FARGATE_SPOT");
-    setDefault("capacity_provider_strategy", [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }]);
-  } else {
-    setDefault("launch_type", "FARGATE");
-  }
+  // Only launch_type: the worker turns FARGATE_SPOT into a capacity provider strategy itself, and a default
+  // strategy would win over a deployment that overrides launch_type alone (ecs_worker.py, _prepare_task_run_request).
+  setDefault("launch_type", values.spot ? "FARGATE_SPOT" : "FARGATE");
   setDefault("configure_cloudwatch_logs", true);
   setDefault("cloudwatch_logs_options", {
     "awslogs-group": values.logGroupName,
@@ -80,9 +74,9 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
   });
   if (values.credential?.envName === "PREFECT_API_KEY") setDefault("prefect_api_key_secret_arn", values.credential.valueFrom);
   if (values.credential?.envName === "PREFECT_API_AUTH_STRING") setDefault("prefect_api_auth_string_secret_arn", values.credential.valueFrom);
-  // Reuse the family's latest revision when it matches, instead of registering a task definition per run.
+  // With `family` left unset the worker names one family per deployment (prefect_<pool>_<deployment id>);
+  // this makes it compare with that family's latest revision after a restart instead of registering anew.
   setDefault("match_latest_revision_in_family", true);
-  setDefault("family", values.family);
   setDefault("container_name", values.containerName ?? "prefect");
 
   if (values.efs) {
@@ -92,6 +86,9 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
         name: EFS_VOLUME_NAME,
         efsVolumeConfiguration: {
           fileSystemId: values.efs.fileSystemId,
+          // ECS returns rootDirectory "/" when it is omitted; the worker compares task definitions exactly
+          // (ecs_worker.py, _task_definitions_equal), so leaving it out registers a new revision per flow run.
+          rootDirectory: "/",
           transitEncryption: "ENABLED",
           authorizationConfig: { accessPointId: values.efs.accessPointId, iam: "ENABLED" },
         },

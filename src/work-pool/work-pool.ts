@@ -23,10 +23,19 @@ export const CREATE_COMMAND = [
   'for queue in $WORK_QUEUES; do prefect work-queue inspect "$queue" --pool "$WORK_POOL" >/dev/null 2>&1 || prefect work-queue create "$queue" --pool "$WORK_POOL"; done',
 ].join("\n");
 
-/** Deletes the pool; a pool that is already gone is not an error, anything else is. */
+/** What the delete command prints when Prefect answers 403 (reserved name or a key without the right). */
+export const DELETE_FORBIDDEN_HINT =
+  "prefect-ecs: Prefect refused to delete work pool '$WORK_POOL' (HTTP 403). Names starting with 'prefect' are reserved " +
+  "and can be neither created nor deleted; otherwise the API key lacks the right to delete pools. See README, Troubleshooting.";
+
+/**
+ * Deletes the pool; a pool that is already gone is not an error, anything else is. A 403 is checked first:
+ * it is a refusal, not "already gone" (PrefectHQ/prefect src/prefect/server/api/workers.py, delete_work_pool).
+ */
 export const DELETE_COMMAND = [
   REQUIRE_PREFECT,
   'if output=$(prefect work-pool delete "$WORK_POOL" 2>&1); then echo "$output"; exit 0; fi',
+  `case "$output" in *"403"*|*"Forbidden"*|*"reserved for internal use"*) echo "$output" >&2; echo "${DELETE_FORBIDDEN_HINT}" >&2; exit 1;; esac`,
   'case "$output" in *"does not exist"*|*"not found"*|*"Not Found"*) echo "prefect-ecs: work pool $WORK_POOL is already gone"; exit 0;; esac',
   'echo "$output" >&2',
   "exit 1",

@@ -1,0 +1,9 @@
+/**
+ * Terraform reads `${` and `%{` in every JSON string of cdk.tf.json as template syntax, so a setting that
+ * holds them could call a Terraform function. Doubling them (`$${`, `%%{`) makes Terraform print them as-is.
+ * cdktf leaves both forms alone: only its own `${TfToken[…]}` markers are tokens.
+ */
+export function literal(text: string): string {
+  // Replacement functions: in a replacement string "$$" would itself mean "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+}

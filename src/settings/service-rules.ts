@@ -1,0 +1,207 @@
+import { Netmask } from "netmask";
+
+/**
+ * What AWS and Prefect accept, checked at synth so a bad value never reaches `cdktf deploy`. Each check
+ * returns a sentence saying what is allowed (the caller prefixes "<key> = <value> is not valid: "), or
+ * undefined. Sources are cited beside each rule; tests cite them again.
+ */
+
+// --- Prefect
+
+/**
+ * Prefect's server refuses to create, update or delete a work pool whose name starts with "prefect" in
+ * any case (HTTP 403, "reserved for internal use"): PrefectHQ/prefect src/prefect/server/api/workers.py.
+ */
+export function reservedPoolNameError(name: string): string | undefined {
+  return name.toLowerCase().startsWith("prefect")
+    ? 'Prefect reserves work pool names starting with "prefect" (any case) and refuses to create or delete them (HTTP 403); choose a name such as "ecs-dev"'
+    : undefined;
+}
+
+/** The pool name when work_pool_name is not set: environment first, so it never inherits a "prefect…" project name. */
+export const defaultPoolName = (projectName: string, environment: string) => `${environment}-${projectName}`;
+
+// --- Tags (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+
+/** Letters, digits and spaces in any language, and _ . : / = + - @ (AWS's common tag character set). */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** AWS allows 50 user tags per resource. */
+export const MAX_TAGS_PER_RESOURCE = 50;
+/** Tags the stack sets itself: on every resource (provider default_tags) or on some (Name, Tier, Purpose). */
+export const STACK_TAG_KEYS = ["Project", "Environment", "ManagedBy", "Name", "Tier", "Purpose"] as const;
+/** The most tags of the stack's own that any one resource carries (3 default tags plus Name and Tier on subnets). */
+export const MAX_STACK_TAGS_PER_RESOURCE = 5;
+
+export function tagsError(tags: Record<string, string>): string | undefined {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    if (key.length < 1 || key.length > 128) problems.push(`key ${JSON.stringify(key)} has ${key.length} characters; tag keys have 1 to 128`);
+    if (value.length > 256) problems.push(`the value of ${JSON.stringify(key)} has ${value.length} characters; tag values have at most 256`);
+    if (!TAG_CHARACTERS.test(key)) problems.push(`key ${JSON.stringify(key)} has a character AWS refuses in tags`);
+    if (!TAG_CHARACTERS.test(value)) problems.push(`the value of ${JSON.stringify(key)} has a character AWS refuses in tags`);
+    if (key.toLowerCase().startsWith("aws:")) problems.push(`key ${JSON.stringify(key)} starts with "aws:", which AWS reserves (in any case)`);
+    const own = STACK_TAG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
+    if (own) problems.push(`key ${JSON.stringify(key)} is the stack's own ${own} tag (compared ignoring case, as IAM and some other services do)`);
+  }
+  const room = MAX_TAGS_PER_RESOURCE - MAX_STACK_TAGS_PER_RESOURCE;
+  if (Object.keys(tags).length > room) {
+    problems.push(`${Object.keys(tags).length} tags plus the stack's own ${MAX_STACK_TAGS_PER_RESOURCE} exceed AWS's ${MAX_TAGS_PER_RESOURCE} per resource; use at most ${room}`);
+  }
+  if (!problems.length) return undefined;
+  return `${problems.join("; ")}. Tags allow letters, digits, spaces and _ . : / = + - @ (keys 1-128, values up to 256 characters)`;
+}
+
+// --- Names derived from project_name and environment
+
+/** ECR repository names (`<project>-<env>/worker`): https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
+export const ECR_REPOSITORY_NAME = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** project_name and environment become part of ECR repository names, so hyphens must separate characters. */
+export function nameSeparatorError(value: string): string | undefined {
+  return value.includes("--") || value.endsWith("-")
+    ? "no two hyphens in a row and no hyphen at the end: ECR repository names (<project_name>-<environment>/worker) refuse them"
+    : undefined;
+}
+
+/** Security group names (`<project>-<env>-worker`) cannot start with "sg-": https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html */
+export function securityGroupPrefixError(projectName: string): string | undefined {
+  return projectName.startsWith("sg-") ? 'security group names (<project_name>-<environment>-worker) cannot start with "sg-"' : undefined;
+}
+
+// --- S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)
+
+const S3_RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const S3_RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+export function s3BucketNameError(name: string): string | undefined {
+  const rules = "S3 bucket names have 3-63 lower-case letters, digits, '.' and '-', start and end with a letter or digit";
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) return rules;
+  if (name.includes("..")) return `${rules}, and have no two periods in a row`;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return `${rules}, and are not formatted as an IP address`;
+  const prefix = S3_RESERVED_PREFIXES.find((p) => name.startsWith(p));
+  if (prefix) return `S3 reserves bucket names starting with "${prefix}"`;
+  const suffix = S3_RESERVED_SUFFIXES.find((s) => name.endsWith(s));
+  if (suffix) return `S3 reserves bucket names ending with "${suffix}"`;
+  return undefined;
+}
+
+// --- Container images (Docker's reference grammar, github.com/distribution/reference/blob/main/reference.go)
+
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+/** A first path element is a registry only if it has a '.' or ':' or is "localhost" (docker's splitDockerDomain). */
+const DOMAIN = `(?:localhost(?::\\d+)?|${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})+(?::\\d+)?|${DOMAIN_COMPONENT}:\\d+)`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const IMAGE_REFERENCE = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+/** ECS accepts at most 255 characters in a container definition's image, not counting an `@sha256:` digest. */
+export const MAX_IMAGE_LENGTH = 255;
+
+export function imageReferenceError(image: string): string | undefined {
+  const named = image.split("@")[0];
+  if (named.length > MAX_IMAGE_LENGTH) return `ECS accepts image references of at most ${MAX_IMAGE_LENGTH} characters before a digest (this one has ${named.length})`;
+  if (!IMAGE_REFERENCE.test(image)) {
+    return "use an image reference Docker accepts: [registry/]repository[:tag][@sha256:digest], with a lower-case repository path (e.g. \"prefecthq/prefect-aws:0.7.7-python3.12\")";
+  }
+  return undefined;
+}
+
+// --- VPC CIDR
+
+/**
+ * Ranges a VPC should not use: AWS's own advice (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html:
+ * 172.17.0.0/16 is used by some AWS services; 198.19.0.0/16 is in the association restrictions table), and the
+ * special-purpose blocks of RFC 6890 that are not host addresses anywhere.
+ */
+export const UNUSABLE_VPC_RANGES: readonly { readonly cidr: string; readonly why: string }[] = [
+  { cidr: "0.0.0.0/8", why: 'is "this network" (RFC 6890), not host addresses' },
+  { cidr: "127.0.0.0/8", why: "is the loopback range (RFC 6890)" },
+  { cidr: "169.254.0.0/16", why: "is link-local (RFC 6890): the instance and task metadata endpoints live there" },
+  { cidr: "224.0.0.0/4", why: "is multicast (RFC 6890)" },
+  { cidr: "240.0.0.0/4", why: "is reserved (RFC 6890)" },
+  { cidr: "172.17.0.0/16", why: "is used by some AWS services, and AWS advises against it for VPCs" },
+  { cidr: "198.19.0.0/16", why: "is restricted by AWS for VPC CIDR blocks" },
+];
+
+export function reservedCidrError(cidr: string): string | undefined {
+  let block: Netmask;
+  try {
+    block = new Netmask(cidr);
+  } catch {
+    return undefined; // reported by the CIDR syntax check
+  }
+  const overlaps = (other: Netmask) => other.contains(block.base) || block.contains(other.base);
+  const hit = UNUSABLE_VPC_RANGES.find((range) => overlaps(new Netmask(range.cidr)));
+  return hit ? `it overlaps ${hit.cidr}, which ${hit.why}; use a private range such as 10.0.0.0/16` : undefined;
+}
+
+// --- EFS mount path
+
+/** Directories a mount would hide: the OS's own, and Prefect's working directory in its images. */
+export const PROTECTED_CONTAINER_PATHS = [
+  "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var",
+  "/opt/prefect",
+] as const;
+
+export function mountPathError(path: string): string | undefined {
+  const segments = path.split("/").slice(1);
+  if (path === "/" || segments.some((s) => s === "" || s === "." || s === "..")) {
+    return 'use a normalized absolute path below / with no empty, "." or ".." segments, such as "/mnt/efs"';
+  }
+  const hidden = PROTECTED_CONTAINER_PATHS.find((p) => path === p || path.startsWith(`${p}/`) || p.startsWith(`${path}/`));
+  return hidden ? `a mount there would hide or replace ${hidden}, which the flow container needs; use a dedicated path such as "/mnt/efs"` : undefined;
+}
+
+// --- Prefect API URL
+
+/**
+ * A URL the worker and the pool command can use: http(s), a valid port, a path ending in /api, no query
+ * or fragment, and no user info (a password there would reach the task definition and plan output).
+ * Never echoes a password: callers show `redactUrl(url)`.
+ */
+export function apiUrlError(url: string): string | undefined {
+  const allowed = 'use an http(s) URL ending in /api, such as "https://prefect.example.com/api"';
+  // Quotes, braces and '$' would also be read as Terraform template syntax in cdk.tf.json.
+  if (/[\s"'`${}\\<>^|]/.test(url)) return `it has characters a URL cannot hold unencoded (spaces, quotes, $, {, }, \\, <, >, ^, |); ${allowed}`;
+  const port = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d*)(?:[/?#]|$)/i.exec(url)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `the port must be from 1 to 65535; ${allowed}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `it is not a URL; ${allowed}`;
+  }
+  if (parsed.username || parsed.password) {
+    return 'it holds a user name or password, which would be stored in plain text; remove them and set self_hosted_auth = "auth_string" with prefect_api_auth_string (TF_VAR_prefect_api_auth_string)';
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return allowed;
+  if (parsed.search || parsed.hash || url.includes("?") || url.includes("#")) return `a query or fragment cannot be part of the API URL; ${allowed}`;
+  if (!parsed.pathname.endsWith("/api")) return allowed;
+  return undefined;
+}
+
+/** The URL with any password replaced, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, "$1:***@");
+}
+
+const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((c) => new Netmask(c));
+const PRIVATE_SUFFIXES = [".internal", ".local", ".localdomain", ".home.arpa", ".lan", ".intranet", ".corp", ".private"];
+
+/**
+ * Whether plain HTTP stays inside private networks: a private IPv4 address, a single-label name, a name
+ * under a private-use suffix, or one in the stack's own Cloud Map namespace.
+ */
+export function isPrivateHost(hostname: string, privateZones: readonly string[] = []): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return PRIVATE_IPV4.some((block) => block.contains(host));
+  if (!host.includes(".")) return true;
+  return [...PRIVATE_SUFFIXES, ...privateZones.map((z) => `.${z.toLowerCase()}`)].some((suffix) => host.endsWith(suffix));
+}
+
+// --- Lists
+
+/** ECS awsvpc network configuration: at most 16 subnets (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html). */
+export const MAX_SERVICE_SUBNETS = 16;
+/** IAM's default quota of managed policies attached to one role (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). */
+export const MAX_MANAGED_POLICIES_PER_ROLE = 10;
+/** Managed policies the stack itself attaches to the flow-run task role. */
+export const STACK_POLICIES_ON_FLOW_RUN_TASK_ROLE = 0;
