@@ -165,6 +165,21 @@ describe("list limits", () => {
     accepts({ flow_run_policy_arns: arns.slice(0, 10) });
   });
 
+  it("GIVEN EFS with existing subnets WHEN synthesized THEN the plan reads each subnet and fails on one outside the VPC or a second in one AZ (EFS: one mount target per AZ)", () => {
+    const ids = [subnet(1), subnet(2), subnet(3)];
+    const { json } = synth({ ...existing(ids), availability_zones: undefined, flow_run_efs: true });
+    const looked = Object.values(json.data?.aws_subnet ?? {});
+    expect(looked.map((d) => d.id)).toEqual(ids);
+    for (const d of looked) expect(d.lifecycle.postcondition[0].condition).toBe('${self.vpc_id == "vpc-0123456789abcdef0"}');
+    expect(looked[0].lifecycle.postcondition).toHaveLength(1);
+    expect(looked[2].lifecycle.postcondition[1]).toEqual({
+      condition: "${!contains([data.aws_subnet.existing_subnets_subnet_0.availability_zone, data.aws_subnet.existing_subnets_subnet_1.availability_zone], self.availability_zone)}",
+      error_message: expect.stringContaining("existing_private_subnet_ids: subnet-0123456789abcde03 is in an AZ an earlier subnet of the list uses"),
+    });
+    // Without EFS no lookup: the existing-VPC stack still plans without AWS access at plan time.
+    expect(synth({ ...existing(ids), availability_zones: undefined }).json.data?.aws_subnet).toBeUndefined();
+  });
+
   it("GIVEN a policy listed twice WHEN parsed THEN it is refused", () => {
     const arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
     expect(problemsFor({ flow_run_policy_arns: [arn, arn] })).toMatch(/it lists a policy twice/);

@@ -7,6 +7,7 @@ import { WorkerAutoscaling } from "./autoscaling";
 import { Cluster } from "./cluster";
 import { EcsEventObserver, OBSERVER_QUEUE_ENV } from "./event-observer";
 import { FlowRunEfs } from "./efs";
+import { ExistingSubnets } from "./existing-subnets";
 import { Iam } from "./iam";
 import { Logs } from "./logs";
 import { Network } from "./network";
@@ -92,6 +93,9 @@ export class PrefectEcsStack extends TerraformStack {
       description: `Prefect flow runs: no inbound traffic; ${outbound}`,
       egressPorts,
     });
+    if (settings.flow_run_efs && settings.existing_vpc_id) {
+      new ExistingSubnets(this, "existing_subnets", { vpcId, subnetIds: privateSubnetIds, oneSubnetPerAz: true });
+    }
     const efs = settings.flow_run_efs
       ? new FlowRunEfs(this, "efs", {
           namePrefix: prefix,

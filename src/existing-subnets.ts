@@ -1,0 +1,38 @@
+import { Construct } from "constructs";
+import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
+
+export interface ExistingSubnetsProps {
+  /** existing_vpc_id: every subnet must be in it. */
+  readonly vpcId: string;
+  /** existing_private_subnet_ids. */
+  readonly subnetIds: readonly string[];
+  /** EFS creates one mount target per subnet and allows one per AZ, so the subnets must be in distinct AZs. */
+  readonly oneSubnetPerAz: boolean;
+}
+
+/**
+ * The operator's subnets, read at plan time and checked before anything is created: a subnet outside the VPC, or
+ * two subnets in one AZ when EFS needs a mount target in each (EFS allows one per AZ), fail the plan with the key
+ * named instead of failing the apply half-way. Used only where those rules matter (EFS), since the lookup needs
+ * AWS access at plan time.
+ */
+export class ExistingSubnets extends Construct {
+  readonly subnets: DataAwsSubnet[] = [];
+
+  constructor(scope: Construct, id: string, props: ExistingSubnetsProps) {
+    super(scope, id);
+    props.subnetIds.forEach((subnetId, i) => {
+      const earlierAzs = this.subnets.map((s) => `${s.fqn}.availability_zone`);
+      const postcondition = [
+        { condition: `\${self.vpc_id == "${props.vpcId}"}`, errorMessage: `existing_private_subnet_ids: ${subnetId} is not in existing_vpc_id = ${props.vpcId}.` },
+      ];
+      if (props.oneSubnetPerAz && earlierAzs.length) {
+        postcondition.push({
+          condition: `\${!contains([${earlierAzs.join(", ")}], self.availability_zone)}`,
+          errorMessage: `existing_private_subnet_ids: ${subnetId} is in an AZ an earlier subnet of the list uses; with flow_run_efs, list one subnet per AZ (EFS allows one mount target per AZ).`,
+        });
+      }
+      this.subnets.push(new DataAwsSubnet(this, `subnet_${i}`, { id: subnetId, lifecycle: { postcondition } }));
+    });
+  }
+}
