@@ -71,12 +71,12 @@ describe("ECS event observer", () => {
     ]);
   });
 
-  it("lets the worker read and delete messages on that queue only", () => {
+  it("lets the worker read, delete and hold messages on that queue only (observers/ecs.py 265, 295, 313, 328)", () => {
     const policy = JSON.parse(resources(json, "aws_iam_role_policy").iam_worker_task_prefect_ecs_worker_policy.policy);
     expect(policy.Statement.find((s: any) => s.Sid === "ReadEcsEventQueue")).toEqual({
       Effect: "Allow",
       Sid: "ReadEcsEventQueue",
-      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+      Action: ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
       Resource: "${aws_sqs_queue.ecs_events_queue.arn}",
     });
   });

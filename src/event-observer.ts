@@ -66,11 +66,16 @@ export class EcsEventObserver extends Construct {
     });
   }
 
-  /** What the worker task role needs: read and delete messages on this queue only. */
+  /**
+   * Exactly the SQS calls of prefect-aws's observer (prefect_aws/observers/ecs.py, PrefectHQ/prefect@ce79dd3),
+   * on this queue only: get_queue_url (line 265), receive_message (295), delete_message (313) and
+   * change_message_visibility (328), which keeps a message hidden while slow handlers run. It never reads
+   * queue attributes.
+   */
   consumerStatement(): Statement {
     return {
       Sid: "ReadEcsEventQueue",
-      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+      Action: ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
       Resource: this.queue.arn,
     };
   }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, type ITerraformDependable, TerraformLocal } from "cdktf";
+import { Fn, type ITerraformDependable, TerraformLocal, Token } from "cdktf";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -15,7 +15,7 @@ export interface IamProps {
   readonly credentialSecretArn?: string;
   /** Customer-managed KMS key of that secret; both execution roles may decrypt through Secrets Manager. @default AWS-managed key */
   readonly credentialKmsKeyArn?: string;
-  /** Region of the secret, for the kms:ViaService condition. */
+  /** The stack's region: the secret's region unless `credentialSecretArn` is a literal ARN naming another. */
   readonly region: string;
   readonly flowRunLogGroupArn: string;
   /** Extra managed policies for flow-run code (S3 buckets, databases, …). @default none */
@@ -29,6 +29,15 @@ export interface IamProps {
 }
 
 const ECS_TASKS = "ecs-tasks.amazonaws.com";
+
+/**
+ * Secrets Manager decrypts in the secret's own region, so kms:ViaService must name that region. A literal
+ * ARN (`arn:partition:secretsmanager:REGION:account:secret:name`) says it; a token is a secret this stack creates.
+ */
+function secretRegion(secretArn: string | undefined, stackRegion: string): string {
+  if (secretArn === undefined || Token.isUnresolved(secretArn)) return stackRegion;
+  return secretArn.split(":")[3] || stackRegion;
+}
 
 /**
  * Four roles, never shared: the worker's execution and task roles, and the flow runs' execution and
@@ -64,7 +73,7 @@ export class Iam extends Construct {
         Sid: "DecryptPrefectCredential",
         Action: "kms:Decrypt",
         Resource: props.credentialKmsKeyArn,
-        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${props.region}.amazonaws.com` } },
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${secretRegion(props.credentialSecretArn, props.region)}.amazonaws.com` } },
       });
     }
 
@@ -90,10 +99,12 @@ export class Iam extends Construct {
     // "arn:<partition>:ecs:<region>:<account>" taken from the cluster ARN, so no account lookup is needed.
     // A local keeps the policy text free of quoted function arguments, so it stays plain JSON.
     const ecsArnPrefix = new TerraformLocal(this, "ecs_arn_prefix", Fn.element(Fn.split(":cluster/", props.clusterArn), 0)).asString;
+    // What prefect-aws's ECS worker (workers/ecs_worker.py) and its observer (observers/ecs.py) call;
+    // __tests__/iam-simulation.test.ts lists each call with its source line.
     const workerTaskPolicy = inlinePolicy(this.workerTaskRole, "prefect-ecs-worker", [
       { Sid: "DescribeNetwork", Action: ["ec2:DescribeSubnets", "ec2:DescribeVpcs"], Resource: "*" },
       {
-        // These ECS actions do not support resource-level permissions.
+        // Describe and Deregister take no resource; Register names a family any deployment may choose.
         Sid: "ManageTaskDefinitions",
         Action: ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"],
         Resource: "*",
