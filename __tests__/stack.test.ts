@@ -34,7 +34,7 @@ describe("providers and state backend", () => {
 });
 
 describe("Terraform variables", () => {
-  const { json } = synth({ worker_cpu: 1024, worker_memory: 2048, tags: { b: "2", a: "<1>" } });
+  const { json } = synth({ worker_cpu: 1024, worker_memory: 2048, tags: { b: "2", a: "1" } });
 
   it("declares every settings key, so terraform.tfvars raises no undeclared-variable warning", async () => {
     const { SETTING_KEYS } = await import("../src/settings");
@@ -57,7 +57,10 @@ describe("Terraform variables", () => {
 
   it("encodes values exactly like Terraform's jsonencode: sorted keys and HTML-safe escapes", () => {
     expect(terraformJsonEncode({ b: "2", a: "<1>" })).toBe('{"a":"\\u003c1\\u003e","b":"2"}');
-    expect(json.variable.tags.validation[0].condition).toContain(JSON.stringify('{"a":"\\u003c1\\u003e","b":"2"}'));
+    expect(json.variable.tags.validation[0].condition).toContain(JSON.stringify('{"a":"1","b":"2"}'));
+    const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123:a<1>&";
+    const existing = synth({ existing_api_key_secret_arn: arn }).json;
+    expect(existing.variable.existing_api_key_secret_arn.validation[0].condition).toContain(JSON.stringify(JSON.stringify(arn).replace("<1>&", "\\u003c1\\u003e\\u0026")));
   });
 
   it("rejects an empty API key at plan time only when the stack uses the key", () => {
