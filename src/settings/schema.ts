@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FARGATE_CPU_VALUES, listForHumans } from "../fargate";
+import { DEFAULT_WORKER_IMAGE } from "../versions";
 import {
   apiUrlError,
   imageReferenceError,
@@ -17,7 +18,7 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-export const DEFAULT_WORKER_IMAGE = "prefecthq/prefect-aws:0.7.7-python3.12-prefect3.6.28";
+export { DEFAULT_WORKER_IMAGE } from "../versions";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Terraform-side copy of UUID (RE2 syntax) for plan-time variable validation. */
