@@ -81,147 +81,186 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-interface Rule {
-  readonly when: (s: ParsedSettings, has: (k: SettingKey) => boolean) => boolean;
-  readonly message: (s: ParsedSettings) => string;
-}
+/** Values as the user wrote them (typed, before defaults): a rule blames only keys present here. */
+type UserValues = Readonly<Partial<ParsedSettings>>;
 
-/** A rule from a check that returns its own error sentence, or undefined when the settings pass. */
-const fromCheck = (check: (s: ParsedSettings) => string | undefined): Rule => ({
-  when: (s) => check(s) !== undefined,
-  message: (s) => check(s) ?? "",
-});
+/**
+ * A cross-key rule: given the resolved settings and what the user wrote, returns its sentence or undefined.
+ * Rules see resolved values, so none has to re-derive a default, and none can print `undefined`.
+ */
+type Rule = (s: Settings, user: UserValues) => string | undefined;
+
+/** `key = value` for a key the user set; `key (not set, so value)` for a default. */
+const describe = (s: Settings, user: UserValues, key: SettingKey): string =>
+  user[key] !== undefined ? `${key} = ${show(s[key])}` : `${key} (not set, so ${show(s[key])})`;
 
 const NEW_VPC_KEYS: SettingKey[] = ["vpc_cidr", "nat_gateway_mode", "availability_zones", "az_count", "vpc_interface_endpoints"];
+const CLOUD_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const;
+const regionOf = (arn: string) => arn.split(":")[3];
 
 /** Rules that involve more than one key. Adding a rule is one entry. */
-const RULES: Rule[] = [
-  {
-    when: (s) => s.existing_vpc_id !== undefined && !s.existing_private_subnet_ids?.length,
-    message: (s) => `existing_vpc_id = "${s.existing_vpc_id}" needs existing_private_subnet_ids: the private subnets (with a NAT route) the worker runs in`,
+export const RULES: readonly Rule[] = [
+  (s) =>
+    s.existing_vpc_id !== undefined && !s.existing_private_subnet_ids?.length
+      ? `existing_vpc_id = "${s.existing_vpc_id}" needs existing_private_subnet_ids: the private subnets (with a NAT route) the worker runs in`
+      : undefined,
+  (s) =>
+    s.existing_vpc_id === undefined && s.existing_private_subnet_ids !== undefined
+      ? "existing_private_subnet_ids is set but existing_vpc_id is not; set both to use an existing VPC, or neither to create one"
+      : undefined,
+  (s, user) => {
+    const extra = NEW_VPC_KEYS.filter((key) => user[key] !== undefined);
+    return s.existing_vpc_id !== undefined && extra.length
+      ? `${extra.join(", ")} only ${extra.length === 1 ? "applies" : "apply"} to a new VPC, but existing_vpc_id = "${s.existing_vpc_id}" is set; remove one of them`
+      : undefined;
   },
-  {
-    when: (s) => s.existing_vpc_id === undefined && s.existing_private_subnet_ids !== undefined,
-    message: () => "existing_private_subnet_ids is set but existing_vpc_id is not; set both to use an existing VPC, or neither to create one",
-  },
-  ...NEW_VPC_KEYS.map<Rule>((key) => ({
-    when: (s, has) => s.existing_vpc_id !== undefined && has(key),
-    message: (s) => `${key} only applies to a new VPC, but existing_vpc_id = "${s.existing_vpc_id}" is set; remove one of them`,
-  })),
-  {
-    when: (s) => s.availability_zones !== undefined && (s.availability_zones.length < 2 || s.availability_zones.length > 6),
-    message: (s) => `availability_zones = ${show(s.availability_zones)} lists ${s.availability_zones?.length} AZs; list 2 to 6`,
-  },
-  {
-    when: (s) => s.availability_zones !== undefined && new Set(s.availability_zones).size !== s.availability_zones.length,
-    message: (s) => `availability_zones = ${show(s.availability_zones)} lists an AZ twice; list each AZ once`,
-  },
-  {
-    when: (s) => s.availability_zones?.some((az) => !az.startsWith(s.aws_region)) ?? false,
-    message: (s) => `availability_zones = ${show(s.availability_zones)} must all be in aws_region = "${s.aws_region}" (e.g. "${s.aws_region}a")`,
-  },
-  {
-    when: (s, has) => s.availability_zones !== undefined && has("az_count") && s.az_count !== s.availability_zones.length,
-    message: (s) => `az_count = ${s.az_count} disagrees with availability_zones, which lists ${s.availability_zones?.length}; set only one of them`,
-  },
-  fromCheck((s) => (s.existing_vpc_id === undefined ? vpcCidrError("vpc_cidr", s.vpc_cidr) : undefined)),
-  fromCheck((s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory)),
-  ...(["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const).map<Rule>((key) => ({
-    when: (s) => s.prefect_api_url !== undefined && s[key] !== undefined,
-    message: (s) => `${key} is a Prefect Cloud setting, but prefect_api_url = "${s.prefect_api_url}" selects a self-hosted server; remove one of them`,
-  })),
-  {
-    when: (s) => s.prefect_api_url === undefined && s.self_hosted_auth !== "none",
-    message: (s) => `self_hosted_auth = "${s.self_hosted_auth}" needs prefect_api_url (the self-hosted server); Prefect Cloud uses prefect_api_key`,
-  },
-  {
-    when: (s) => s.prefect_api_auth_string !== undefined && s.self_hosted_auth !== "auth_string",
-    message: () => 'prefect_api_auth_string is set but self_hosted_auth is not "auth_string"; set self_hosted_auth = "auth_string" to store it',
-  },
-  fromCheck((s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory)),
-  {
-    when: (s, has) => s.flow_run_image !== undefined && has("flow_run_image_tag"),
-    message: (s) => `flow_run_image_tag only tags the stack's flows repository, but flow_run_image = "${s.flow_run_image}" is set; remove one of them`,
-  },
-  {
-    when: (s, has) => !s.flow_run_efs && has("flow_run_efs_mount_path"),
-    message: () => "flow_run_efs_mount_path is set but flow_run_efs is not true; set flow_run_efs = true to mount EFS",
-  },
-  fromCheck((s) => {
-    const problem = s.flow_run_efs ? mountPathError(s.flow_run_efs_mount_path) : undefined;
-    return problem && `flow_run_efs_mount_path = "${s.flow_run_efs_mount_path}" is not valid: ${problem}`;
-  }),
-  fromCheck((s) => {
+  (s) =>
+    s.availability_zones !== undefined && (s.availability_zones.length < 2 || s.availability_zones.length > 6)
+      ? `availability_zones = ${show(s.availability_zones)} lists ${s.availability_zones.length} AZs; list 2 to 6`
+      : undefined,
+  (s) =>
+    s.availability_zones !== undefined && new Set(s.availability_zones).size !== s.availability_zones.length
+      ? `availability_zones = ${show(s.availability_zones)} lists an AZ twice; list each AZ once`
+      : undefined,
+  (s, user) =>
+    s.availability_zones?.some((az) => !az.startsWith(s.aws_region))
+      ? `availability_zones = ${show(s.availability_zones)} must all be in ${describe(s, user, "aws_region")} (e.g. "${s.aws_region}a")`
+      : undefined,
+  (s, user) =>
+    s.availability_zones !== undefined && user.az_count !== undefined && user.az_count !== s.availability_zones.length
+      ? `az_count = ${user.az_count} disagrees with availability_zones, which lists ${s.availability_zones.length}; set only one of them`
+      : undefined,
+  (s) => (s.existing_vpc_id === undefined ? vpcCidrError("vpc_cidr", s.vpc_cidr) : undefined),
+  (s) => {
     const problem = s.existing_vpc_id === undefined && vpcCidrError("vpc_cidr", s.vpc_cidr) === undefined ? reservedCidrError(s.vpc_cidr) : undefined;
     return problem && `vpc_cidr = "${s.vpc_cidr}" is not valid: ${problem}`;
-  }),
-  fromCheck((s) => {
-    if (s.work_pool_name !== undefined) return undefined;
-    const derived = defaultPoolName(s.project_name, s.environment);
-    const problem = reservedPoolNameError(derived);
-    return problem && `environment = "${s.environment}" gives the default work pool name "${derived}" (<environment>-<project_name>): ${problem}; or set work_pool_name`;
-  }),
-  {
-    when: (s) =>
-      s.prefect_api_url !== undefined &&
-      apiUrlError(s.prefect_api_url) === undefined &&
-      new URL(s.prefect_api_url).protocol === "http:" &&
-      !isPrivateHost(new URL(s.prefect_api_url).hostname, s.service_discovery_namespace ? [s.service_discovery_namespace] : []) &&
-      !s.prefect_api_allow_plain_http,
-    message: (s) =>
-      `prefect_api_url = "${s.prefect_api_url}" sends the API key or auth string over plain HTTP to a host that is not private (${new URL(s.prefect_api_url!).hostname}); ` +
-      "use https://, a private address or name (10.x, 172.16-31.x, 192.168.x, a .internal/.local name, or the service_discovery_namespace), or set prefect_api_allow_plain_http = true to accept the risk",
   },
-  {
-    when: (s, has) => has("prefect_api_allow_plain_http") && s.prefect_api_url === undefined,
-    message: () => "prefect_api_allow_plain_http only applies to a self-hosted prefect_api_url; Prefect Cloud is always HTTPS",
+  (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory),
+  (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory),
+  (s) => {
+    const cloud = CLOUD_KEYS.filter((key) => s[key] !== undefined);
+    return s.prefect_api_url !== undefined && cloud.length
+      ? `${cloud.join(", ")} ${cloud.length === 1 ? "is a Prefect Cloud setting" : "are Prefect Cloud settings"}, but prefect_api_url = "${s.prefect_api_url}" selects a self-hosted server; remove one of them`
+      : undefined;
   },
-  {
-    when: (s) =>
-      s.existing_api_key_secret_arn !== undefined &&
-      s.existing_api_key_secret_kms_key_arn !== undefined &&
-      s.existing_api_key_secret_arn.split(":")[3] !== s.existing_api_key_secret_kms_key_arn.split(":")[3],
-    message: (s) =>
-      `existing_api_key_secret_kms_key_arn is in region "${s.existing_api_key_secret_kms_key_arn!.split(":")[3]}" but the secret (existing_api_key_secret_arn) is in ` +
-      `"${s.existing_api_key_secret_arn!.split(":")[3]}"; Secrets Manager encrypts a secret with a KMS key of its own region`,
+  (s) =>
+    s.prefect_api_url === undefined && s.self_hosted_auth !== "none"
+      ? `self_hosted_auth = "${s.self_hosted_auth}" needs prefect_api_url (the self-hosted server); Prefect Cloud uses prefect_api_key`
+      : undefined,
+  (s) =>
+    s.prefect_api_auth_string !== undefined && s.self_hosted_auth !== "auth_string"
+      ? 'prefect_api_auth_string is set but self_hosted_auth is not "auth_string"; set self_hosted_auth = "auth_string" to store it'
+      : undefined,
+  (s) => {
+    const url = s.prefect_api_url === undefined || apiUrlError(s.prefect_api_url) ? undefined : new URL(s.prefect_api_url);
+    const zones = s.service_discovery_namespace ? [s.service_discovery_namespace] : [];
+    return url?.protocol === "http:" && !isPrivateHost(url.hostname, zones) && !s.prefect_api_allow_plain_http
+      ? `prefect_api_url = "${s.prefect_api_url}" sends the API key or auth string over plain HTTP to a host that is not private (${url.hostname}); ` +
+          "use https://, a private address or name (10.x, 172.16-31.x, 192.168.x, a .internal/.local name, or the service_discovery_namespace), or set prefect_api_allow_plain_http = true to accept the risk"
+      : undefined;
   },
-  {
-    when: (s) => new Set(s.work_queues).size !== s.work_queues.length,
-    message: (s) => `work_queues = ${show(s.work_queues)} lists a queue twice; list each queue once`,
+  (s, user) =>
+    user.prefect_api_allow_plain_http !== undefined && s.prefect_api_url === undefined
+      ? "prefect_api_allow_plain_http only applies to a self-hosted prefect_api_url; Prefect Cloud is always HTTPS"
+      : undefined,
+  (s) =>
+    s.existing_api_key_secret_kms_key_arn !== undefined && s.existing_api_key_secret_arn === undefined
+      ? "existing_api_key_secret_kms_key_arn is the key of your own secret; it needs existing_api_key_secret_arn"
+      : undefined,
+  (s) => {
+    const [secret, key] = [s.existing_api_key_secret_arn, s.existing_api_key_secret_kms_key_arn];
+    return secret !== undefined && key !== undefined && regionOf(secret) !== regionOf(key)
+      ? `existing_api_key_secret_kms_key_arn is in region "${regionOf(key)}" but the secret (existing_api_key_secret_arn) is in "${regionOf(secret)}"; ` +
+          "Secrets Manager encrypts a secret with a KMS key of its own region"
+      : undefined;
   },
-  {
-    when: (s) => (s.worker_min_count ?? s.worker_desired_count) > s.worker_desired_count,
-    message: (s) => `worker_min_count = ${s.worker_min_count} is above worker_desired_count = ${s.worker_desired_count}; use min <= desired <= max`,
+  (s, user) => {
+    const problem = user.work_pool_name === undefined ? reservedPoolNameError(s.work_pool_name) : undefined;
+    return (
+      problem &&
+      `${describe(s, user, "environment")} gives the default work pool name "${s.work_pool_name}" (<environment>-<project_name>): ${problem}; or set work_pool_name`
+    );
   },
-  {
-    when: (s) => (s.worker_max_count ?? s.worker_min_count ?? s.worker_desired_count) < s.worker_desired_count,
-    message: (s) => `worker_max_count = ${s.worker_max_count} is below worker_desired_count = ${s.worker_desired_count}; use min <= desired <= max`,
+  (s) => (new Set(s.work_queues).size !== s.work_queues.length ? `work_queues = ${show(s.work_queues)} lists a queue twice; list each queue once` : undefined),
+  (s, user) =>
+    s.flow_run_image !== undefined && user.flow_run_image_tag !== undefined
+      ? `flow_run_image_tag only tags the stack's flows repository, but flow_run_image = "${s.flow_run_image}" is set; remove one of them`
+      : undefined,
+  (s, user) =>
+    !s.flow_run_efs && user.flow_run_efs_mount_path !== undefined
+      ? "flow_run_efs_mount_path is set but flow_run_efs is not true; set flow_run_efs = true to mount EFS"
+      : undefined,
+  (s) => {
+    const problem = s.flow_run_efs ? mountPathError(s.flow_run_efs_mount_path) : undefined;
+    return problem && `flow_run_efs_mount_path = "${s.flow_run_efs_mount_path}" is not valid: ${problem}`;
   },
-  ...(["worker_cpu_target", "worker_memory_target"] as const).map<Rule>((key) => ({
-    when: (s, has) => has(key) && (s.worker_max_count ?? 0) <= (s.worker_min_count ?? s.worker_desired_count),
-    message: () => `${key} only applies with autoscaling; set worker_max_count above worker_min_count to turn it on`,
-  })),
-  {
-    when: (s) => (s.worker_max_count ?? 0) > (s.worker_min_count ?? s.worker_desired_count) && (s.worker_min_count ?? s.worker_desired_count) < 1,
-    message: () => "worker_min_count must be at least 1 with autoscaling: a service scaled to 0 has no CPU or memory metrics to scale out on",
+  // Worker counts: min <= desired <= max, with min defaulting to desired and max to min.
+  (s, user) =>
+    s.worker_min_count > s.worker_desired_count
+      ? `${describe(s, user, "worker_min_count")} is above ${describe(s, user, "worker_desired_count")}; use min <= desired <= max`
+      : undefined,
+  (s, user) =>
+    s.worker_min_count <= s.worker_desired_count && s.worker_max_count < s.worker_desired_count
+      ? `${describe(s, user, "worker_max_count")} is below ${describe(s, user, "worker_desired_count")}; use min <= desired <= max` +
+        (user.worker_max_count === undefined ? " (worker_max_count defaults to worker_min_count: set it to at least worker_desired_count)" : "")
+      : undefined,
+  (s, user) => {
+    const set = (["worker_cpu_target", "worker_memory_target"] as const).filter((key) => user[key] !== undefined);
+    return set.length && !s.worker_autoscaling
+      ? `${set.join(" and ")} only ${set.length === 1 ? "applies" : "apply"} with autoscaling; set worker_max_count above worker_min_count to turn it on`
+      : undefined;
   },
-  {
-    when: (s) => s.existing_api_key_secret_kms_key_arn !== undefined && s.existing_api_key_secret_arn === undefined,
-    message: () => "existing_api_key_secret_kms_key_arn is the key of your own secret; it needs existing_api_key_secret_arn",
-  },
-  {
-    when: (s) => s.state_bucket === undefined && (s.state_lock_table !== undefined || s.state_region !== undefined),
-    message: () => "state_lock_table and state_region need state_bucket (the S3 bucket holding the state)",
-  },
-  {
-    when: (s) => s.state_locking === "s3_lockfile" && s.state_lock_table !== undefined,
-    message: (s) => `state_lock_table = "${s.state_lock_table}" is not used with state_locking = "s3_lockfile" (a lock file next to the state); remove one of them`,
-  },
-  {
-    when: (s, has) => s.enable_ecs_exec && has("worker_read_only_root_filesystem") && s.worker_read_only_root_filesystem,
-    message: () => "enable_ecs_exec = true needs a writable root filesystem (the SSM agent writes to it); set worker_read_only_root_filesystem = false or leave it unset",
-  },
+  (s, user) =>
+    s.worker_autoscaling && s.worker_min_count < 1
+      ? `${describe(s, user, "worker_min_count")} must be at least 1 with autoscaling: a service scaled to 0 has no CPU or memory metrics to scale out on`
+      : undefined,
+  (s, user) =>
+    s.enable_ecs_exec && user.worker_read_only_root_filesystem === true
+      ? "enable_ecs_exec = true needs a writable root filesystem (the SSM agent writes to it); set worker_read_only_root_filesystem = false or leave it unset"
+      : undefined,
+  (s, user) =>
+    s.state_bucket === undefined && (user.state_lock_table !== undefined || user.state_region !== undefined)
+      ? `${(["state_lock_table", "state_region"] as const).filter((key) => user[key] !== undefined).join(" and ")} need${user.state_lock_table !== undefined && user.state_region !== undefined ? "" : "s"} state_bucket (the S3 bucket holding the state)`
+      : undefined,
+  (s, user) =>
+    s.state_locking === "s3_lockfile" && user.state_lock_table !== undefined
+      ? `state_lock_table = "${user.state_lock_table}" is not used with state_locking = "s3_lockfile" (a lock file next to the state); remove one of them`
+      : undefined,
 ];
+
+/** Applies defaults and derived values once; every rule and construct reads these. */
+function resolve(parsed: ParsedSettings): Settings {
+  const name_prefix = `${parsed.project_name}-${parsed.environment}`;
+  const worker_min_count = parsed.worker_min_count ?? parsed.worker_desired_count;
+  const worker_max_count = parsed.worker_max_count ?? worker_min_count;
+  return {
+    ...parsed,
+    // ECS Exec's agent writes to the root filesystem, so enabling it lifts the read-only default.
+    worker_read_only_root_filesystem: parsed.enable_ecs_exec ? false : parsed.worker_read_only_root_filesystem,
+    az_count: parsed.availability_zones?.length ?? parsed.az_count,
+    name_prefix,
+    worker_min_count,
+    worker_max_count,
+    worker_autoscaling: worker_max_count > worker_min_count,
+    work_pool_name: parsed.work_pool_name ?? defaultPoolName(parsed.project_name, parsed.environment),
+    state_region: parsed.state_region ?? parsed.aws_region,
+    // Remote state is always locked: with DynamoDB, the table defaults to one per project.
+    state_lock_table:
+      parsed.state_bucket && parsed.state_locking === "dynamodb" ? (parsed.state_lock_table ?? `${parsed.project_name}-terraform-locks`) : undefined,
+    prefect_target: parsed.prefect_api_url === undefined ? "cloud" : "self_hosted",
+  };
+}
+
+/** The sentence of every rule the values break, with the rule's index (for tests over the rule table). */
+export function ruleProblems(values: Record<string, unknown>): { rule: number; message: string }[] {
+  const parsed = settingsSchema.parse(values);
+  const user = Object.fromEntries(Object.keys(values).filter((k) => values[k] !== undefined).map((k) => [k, parsed[k as SettingKey]])) as UserValues;
+  const settings = resolve(parsed);
+  return RULES.flatMap((rule, index) => {
+    const message = rule(settings, user);
+    return message === undefined ? [] : [{ rule: index, message }];
+  });
+}
 
 /**
  * Validates one deployment's raw values (from terraform.tfvars or an object) and resolves defaults.
@@ -232,28 +271,9 @@ export function parseSettings(values: Record<string, unknown>, source = "terrafo
   if (!result.success) {
     throw new SettingsError(source, result.error.issues.map((issue) => formatIssue(issue, values)));
   }
-  const parsed = result.data;
-  const has = (key: SettingKey) => values[key] !== undefined;
-  const problems = RULES.filter((rule) => rule.when(parsed, has)).map((rule) => rule.message(parsed));
+  const problems = ruleProblems(values).map((p) => p.message);
   if (problems.length) throw new SettingsError(source, problems);
-
-  const name_prefix = `${parsed.project_name}-${parsed.environment}`;
-  const settings: Settings = {
-    ...parsed,
-    // ECS Exec's agent writes to the root filesystem, so enabling it lifts the read-only default.
-    worker_read_only_root_filesystem: parsed.enable_ecs_exec ? false : parsed.worker_read_only_root_filesystem,
-    az_count: parsed.availability_zones?.length ?? parsed.az_count,
-    name_prefix,
-    worker_min_count: parsed.worker_min_count ?? parsed.worker_desired_count,
-    worker_max_count: parsed.worker_max_count ?? parsed.worker_min_count ?? parsed.worker_desired_count,
-    worker_autoscaling: (parsed.worker_max_count ?? 0) > (parsed.worker_min_count ?? parsed.worker_desired_count),
-    work_pool_name: parsed.work_pool_name ?? defaultPoolName(parsed.project_name, parsed.environment),
-    state_region: parsed.state_region ?? parsed.aws_region,
-    // Remote state is always locked: with DynamoDB, the table defaults to one per project.
-    state_lock_table:
-      parsed.state_bucket && parsed.state_locking === "dynamodb" ? (parsed.state_lock_table ?? `${parsed.project_name}-terraform-locks`) : undefined,
-    prefect_target: parsed.prefect_api_url === undefined ? "cloud" : "self_hosted",
-  };
+  const settings = resolve(result.data);
   const fileValues = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
   return { settings, fileValues, source };
 }

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { RULES, ruleProblems, SETTING_KEYS } from "../src/settings";
+
+const VPC = { existing_vpc_id: "vpc-0123456789abcdef0", existing_private_subnet_ids: ["subnet-0123456789abcdef0"] };
+const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prefect/key-AbC123";
+
+/** At least one case per rule of the cross-key table; each case is what a user could write. */
+const CASES: Record<string, Record<string, unknown>>[] = [
+  { vpcNoSubnets: { existing_vpc_id: "vpc-0123456789abcdef0" } },
+  { subnetsNoVpc: { existing_private_subnet_ids: ["subnet-0123456789abcdef0"] } },
+  { newVpcKeysWithExisting: { ...VPC, nat_gateway_mode: "per_az", az_count: 3 } },
+  { oneAz: { availability_zones: ["us-east-1a"] } },
+  { azTwice: { availability_zones: ["us-east-1a", "us-east-1a"] } },
+  { azOutsideRegion: { availability_zones: ["eu-west-1a", "eu-west-1b"] } },
+  { azCountDisagrees: { availability_zones: ["us-east-1a", "us-east-1b"], az_count: 3 } },
+  { cidrSyntax: { vpc_cidr: "10.0.0.1/16" } },
+  { cidrReserved: { vpc_cidr: "172.17.0.0/16" } },
+  { workerSize: { worker_cpu: 256, worker_memory: 4096 } },
+  { flowRunSize: { flow_run_cpu: 256, flow_run_memory: 4096 } },
+  { cloudWithSelfHosted: { prefect_api_url: "https://p.example.com/api", prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666" } },
+  { authWithoutUrl: { self_hosted_auth: "auth_string" } },
+  { authStringUnused: { prefect_api_url: "https://p.example.com/api", prefect_api_auth_string: "a:b" } },
+  { plainHttp: { prefect_api_url: "http://p.example.com/api" } },
+  { plainHttpFlagUnused: { prefect_api_allow_plain_http: true } },
+  { kmsWithoutSecret: { existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } },
+  { kmsRegion: { existing_api_key_secret_arn: SECRET, existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } },
+  { reservedDerivedPool: { environment: "prefectx" } },
+  { queueTwice: { work_queues: ["a", "a"] } },
+  { imageAndTag: { flow_run_image: "acme/flows:1", flow_run_image_tag: "2" } },
+  { mountPathWithoutEfs: { flow_run_efs_mount_path: "/data" } },
+  { mountPathOverSystem: { flow_run_efs: true, flow_run_efs_mount_path: "/usr" } },
+  { minAboveDesired: { worker_min_count: 2 } },
+  { maxBelowDesiredByDefault: { worker_min_count: 1, worker_desired_count: 2 } },
+  { maxBelowDesired: { worker_desired_count: 3, worker_max_count: 2 } },
+  { targetsWithoutScaling: { worker_cpu_target: 50, worker_memory_target: 60 } },
+  { scalingFromZero: { worker_desired_count: 0, worker_min_count: 0, worker_max_count: 2 } },
+  { execReadOnly: { enable_ecs_exec: true, worker_read_only_root_filesystem: true } },
+  { stateWithoutBucket: { state_lock_table: "locks", state_region: "eu-west-1" } },
+  { lockfileWithTable: { state_bucket: "acme-state-bucket", state_locking: "s3_lockfile", state_lock_table: "locks" } },
+];
+
+describe("cross-key settings rules: every message", () => {
+  const results = CASES.map((entry) => {
+    const [name, values] = Object.entries(entry)[0];
+    return { name, values, problems: ruleProblems(values) };
+  });
+
+  it("GIVEN one case per rule THEN every rule of the table fires for at least one of them", () => {
+    const fired = new Set(results.flatMap((r) => r.problems.map((p) => p.rule)));
+    const silent = RULES.map((_, i) => i).filter((i) => !fired.has(i));
+    expect(silent, `rules without a case: ${silent.join(", ")}`).toEqual([]);
+  });
+
+  it.each(CASES.map((entry) => Object.keys(entry)[0]))("GIVEN %s WHEN checked THEN a message results, with no `undefined` in it", (name) => {
+    const { problems } = results.find((r) => r.name === name)!;
+    expect(problems.length).toBeGreaterThan(0);
+    for (const { message } of problems) expect(message).not.toMatch(/undefined|NaN|\[object Object\]/);
+  });
+
+  it.each(CASES.map((entry) => Object.keys(entry)[0]))(
+    "GIVEN %s WHEN checked THEN every `key = value` in a message is a key the user wrote; defaults read `key (not set, so …)`",
+    (name) => {
+      const { values, problems } = results.find((r) => r.name === name)!;
+      for (const { message } of problems) {
+        // "set key = value" is advice, not blame.
+        const blamed = SETTING_KEYS.filter((key) => new RegExp(`(^|[^a-z_])(?<!set )${key} = `).test(message));
+        for (const key of blamed) expect(Object.keys(values), `${name}: ${message}`).toContain(key);
+      }
+    },
+  );
+
+  it("GIVEN worker_min_count = 1 and worker_desired_count = 2 THEN the message explains the default maximum instead of printing undefined", () => {
+    const [problem] = ruleProblems({ worker_min_count: 1, worker_desired_count: 2 });
+    expect(problem.message).toBe(
+      "worker_max_count (not set, so 1) is below worker_desired_count = 2; use min <= desired <= max (worker_max_count defaults to worker_min_count: set it to at least worker_desired_count)",
+    );
+  });
+});
