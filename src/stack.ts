@@ -1,6 +1,5 @@
 import type { Construct } from "constructs";
-import { TerraformElement, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
-import type { Node } from "constructs";
+import { TerraformLocal, TerraformOutput } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { WorkerAutoscaling } from "./autoscaling";
@@ -16,6 +15,7 @@ import { type CredentialSource, Secrets } from "./secrets";
 import { TaskSecurityGroup, urlPort } from "./security-groups";
 import type { Deployment, Settings } from "./settings";
 import { configureStateBackend } from "./state-backend";
+import { ReadableIdStack } from "./stacks/readable-id-stack";
 import { declareVariables, type PlanTimeInputs } from "./variables";
 import { WorkerService } from "./worker-service";
 import { buildBaseJobTemplate } from "./work-pool/template";
@@ -31,7 +31,7 @@ export const stackName = (settings: Settings) => settings.name_prefix;
  * Terraform logical ids are the construct path without hashes (`network_vpc`), so plans stay readable
  * and stable across refactors that do not rename constructs.
  */
-export class PrefectEcsStack extends TerraformStack {
+export class PrefectEcsStack extends ReadableIdStack {
   /** Notes for the operator (e.g. how to move local state to S3); main.ts attaches them as warnings. */
   readonly notes: string[] = [];
 
@@ -270,15 +270,5 @@ export class PrefectEcsStack extends TerraformStack {
   private poolCredential(settings: Settings, inputs: PlanTimeInputs) {
     if (settings.prefect_target === "cloud") return { envName: "PREFECT_API_KEY", value: inputs.prefectApiKey };
     return settings.self_hosted_auth === "auth_string" ? { envName: "PREFECT_API_AUTH_STRING", value: inputs.prefectApiAuthString } : undefined;
-  }
-
-  protected allocateLogicalId(element: TerraformElement | Node): string {
-    const node = element instanceof TerraformElement ? element.node : element;
-    // scopes[0] is the App and scopes[1] this stack.
-    return node.scopes
-      .slice(2)
-      .map((scope) => scope.node.id)
-      .join("_")
-      .replace(/[^A-Za-z0-9_-]/g, "_");
   }
 }

@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { LocalBackend, TerraformOutput } from "cdktf";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -11,6 +11,7 @@ import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncrypt
 import { S3BucketVersioningA as S3BucketVersioning } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import type { Deployment } from "./settings";
 import { stateStackName } from "./settings/environments";
+import { ReadableIdStack } from "./stacks/readable-id-stack";
 import { declareVariables } from "./variables";
 
 /** Days an overwritten state version is kept before it expires. */
@@ -22,7 +23,7 @@ export { stateStackName } from "./settings/environments";
  * The bucket (and lock table) that hold the worker stacks' state. It keeps its own state in a local
  * file, since it cannot live in the bucket it creates; deploy it once, before the worker stack.
  */
-export class StateStack extends TerraformStack {
+export class StateStack extends ReadableIdStack {
   constructor(scope: Construct, deployment: Deployment) {
     const { settings } = deployment;
     super(scope, stateStackName(settings.project_name));
