@@ -46,6 +46,8 @@ describe("AWS tag rules (https://docs.aws.amazon.com/tag-editor/latest/userguide
     ["the Name tag the stack sets per resource", { name: "x" }, /key "name" is the stack's own Name tag/],
     ["a key over 128 characters", { ["k".repeat(129)]: "x" }, /has 129 characters; tag keys have 1 to 128/],
     ["a value over 256 characters", { Team: "v".repeat(257) }, /the value of "Team" has 257 characters/],
+    ["two keys that differ only in case", { Team: "a", team: "b" }, /"team" repeat another key in another case, which IAM refuses/],
+    ["a number as a value", { Count: 5 }, /tag values are strings, in quotes/],
   ])("GIVEN tags with %s WHEN parsed THEN they are refused, naming the key", (_what, tags, expected) => {
     const message = problemsFor({ tags });
     expect(message).toMatch(/^tags = .* is not valid: /);
@@ -240,6 +242,10 @@ describe("prefect_api_url: usable, and never a carrier of secrets", () => {
     ["another scheme", "ftp://prefect.example.com/api", /use an http\(s\) URL ending in \/api/],
     ["template syntax", "https://prefect.example.com/${var.x}/api", /characters a URL cannot hold unencoded/],
     ["no /api", "https://prefect.example.com/", /ending in \/api/],
+    ["an IPv6 host (the VPC is IPv4 only)", "https://[2001:4860:4860::8888]/api", /IPv6 addresses cannot be reached/],
+    ["localhost (the worker's own task in Fargate)", "http://localhost:4200/api", /where this address is the worker's own task/],
+    ["a loopback address", "https://127.0.0.1:4200/api", /where this address is the worker's own task/],
+    ["Prefect Cloud given as a self-hosted server", "https://api.prefect.cloud/api", /this is Prefect Cloud: leave prefect_api_url unset/],
   ])("GIVEN %s WHEN parsed THEN it is refused naming the key", (_what, url, expected) => {
     const message = problemsFor({ prefect_api_url: url });
     expect(message).toMatch(/^prefect_api_url = .* is not valid: /);
@@ -249,7 +255,7 @@ describe("prefect_api_url: usable, and never a carrier of secrets", () => {
   it("GIVEN user info in the URL WHEN parsed THEN it is refused with a pointer to the auth string, and the password is not shown", () => {
     const message = problemsFor({ prefect_api_url: "https://admin:s3cr3t-PASS@prefect.example.com/api" });
     expect(message).toContain('self_hosted_auth = "auth_string"');
-    expect(message).toContain("admin:***@");
+    expect(message).toContain('"https://***@prefect.example.com/api"');
     expect(message).not.toContain("s3cr3t-PASS");
   });
 
@@ -258,9 +264,30 @@ describe("prefect_api_url: usable, and never a carrier of secrets", () => {
     accepts({ prefect_api_url: "http://prefect.example.com/api", prefect_api_allow_plain_http: true });
   });
 
-  it.each(["http://10.1.2.3:4200/api", "http://prefect.internal:4200/api", "http://prefect:4200/api", "http://server.prefect.example/api"])(
+  it.each(["http://10.1.2.3:4200/api", "http://prefect.internal:4200/api", "http://prefect:4200/api", "http://server.corp/api"])(
     "GIVEN http:// to a private host (%s) WHEN parsed THEN it is accepted",
-    (url) => accepts({ prefect_api_url: url, service_discovery_namespace: "prefect.example" }),
+    (url) => accepts({ prefect_api_url: url }),
+  );
+
+  it("GIVEN http:// to a public name inside the Cloud Map namespace WHEN parsed THEN it is still refused: the pool command resolves it on the operator's machine", () => {
+    expect(problemsFor({ prefect_api_url: "http://attacker.example.com/api", service_discovery_namespace: "example.com" })).toMatch(/over plain HTTP to a host that is not private/);
+  });
+
+  it.each([
+    ["a password with a slash", "https://admin:Hunter2/x@prefect.example.com/api"],
+    ["no scheme", "admin:Hunter2@prefect.example.com/api"],
+    ["an encoded colon", "https://admin%3AHunter2@prefect.example.com/api"],
+    ["a key as the user name", "https://Hunter2@prefect.example.com/api"],
+    ["another scheme", "https+unix://admin:Hunter2@prefect.example.com/api"],
+  ])("GIVEN a URL with user info and %s WHEN refused THEN the message never shows the secret", (_what, url) => {
+    const message = problemsFor({ prefect_api_url: url });
+    expect(message).toMatch(/^prefect_api_url = /);
+    expect(message).not.toContain("Hunter2");
+  });
+
+  it.each([[["https://admin:Hunter2@prefect.example.com/api"]], [{ u: "https://admin:Hunter2@prefect.example.com/api" }]])(
+    "GIVEN prefect_api_url of the wrong type (%j) WHEN refused THEN its value is not shown",
+    (value) => expect(problemsFor({ prefect_api_url: value })).not.toContain("Hunter2"),
   );
 
   it("GIVEN prefect_api_allow_plain_http without a self-hosted URL WHEN parsed THEN it is refused", () => {
@@ -287,6 +314,45 @@ describe("credentials never appear in a message", () => {
     const message = problemsFor({ prefect_api_url: "https://p.example.com/api", self_hosted_auth: "auth_string", prefect_api_auth_string: [`admin:${KEY}`] });
     expect(message).toContain("prefect_api_auth_string = (hidden)");
     expect(message).not.toContain(KEY);
+  });
+});
+
+describe("odd inputs a new user or an attacker might give", () => {
+  it("GIVEN a policy ARN of another partition than the region's WHEN parsed THEN it is refused", () => {
+    expect(problemsFor({ flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"] })).toMatch(
+      /flow_run_policy_arns names an ARN outside the partition "aws" of aws_region \(not set, so "us-east-1"\): arn:aws-cn/,
+    );
+    accepts({ aws_region: "cn-north-1", flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"], availability_zones: ["cn-north-1a", "cn-north-1b"] });
+  });
+
+  it("GIVEN cdktf's token syntax in a value WHEN parsed THEN it is refused instead of being resolved or crashing synth", () => {
+    expect(problemsFor({ existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123:#{TfToken[TOKEN.1]}" })).toMatch(
+      /existing_api_key_secret_arn holds cdktf's internal token syntax/,
+    );
+  });
+
+  it("GIVEN a key set to null WHEN parsed THEN it counts as not set, as in Terraform", () => {
+    expect(parseSettings({ worker_cpu: null, work_pool_name: null }).settings).toMatchObject({ worker_cpu: 512, work_pool_name: "dev-prefect-ecs" });
+  });
+
+  it("GIVEN a CIDR with a leading zero WHEN parsed THEN it is refused instead of read as octal", () => {
+    expect(problemsFor({ vpc_cidr: "010.0.0.0/16" })).toMatch(/vpc_cidr = "010.0.0.0\/16" is not a CIDR block/);
+  });
+
+  it("GIVEN environment = state in terraform.tfvars WHEN parsed THEN it is refused: the state bootstrap stack has that name", () => {
+    expect(problemsFor({ environment: "state" })).toMatch(/environment = "state" is not valid: "state" names the state bootstrap stack/);
+  });
+
+  it("GIVEN prefect_api_allow_plain_http = false with Prefect Cloud (an uncommented default) WHEN parsed THEN it is accepted", () => {
+    accepts({ prefect_api_allow_plain_http: false });
+  });
+
+  it("GIVEN az_count WHEN synthesized THEN the AZ lookup fails the plan when the region offers fewer AZs than asked for", () => {
+    const { json } = synth({ availability_zones: undefined, az_count: 4 });
+    expect(json.data?.aws_availability_zones?.network_available_azs.lifecycle.postcondition[0]).toEqual({
+      condition: "${length(self.names) >= 4}",
+      error_message: expect.stringContaining("az_count = 4 is more AZs than the region offers"),
+    });
   });
 });
 

@@ -22,6 +22,7 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   { authStringUnused: { prefect_api_url: "https://p.example.com/api", prefect_api_auth_string: "a:b" } },
   { plainHttp: { prefect_api_url: "http://p.example.com/api" } },
   { plainHttpFlagUnused: { prefect_api_allow_plain_http: true } },
+  { foreignPartition: { flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"] } },
   { kmsWithoutSecret: { existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } },
   { kmsRegion: { existing_api_key_secret_arn: SECRET, existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } },
   { reservedDerivedPool: { environment: "prefectx" } },

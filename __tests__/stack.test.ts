@@ -163,3 +163,10 @@ describe("cluster and logs", () => {
     expect(ids).toContain("worker_service");
   });
 });
+
+describe("jsonencode order", () => {
+  it("GIVEN map keys beyond U+FFFF WHEN encoded THEN they sort by UTF-8 bytes, as Go's jsonencode does", () => {
+    // U+FF71 (3 UTF-8 bytes, EF BD B1) sorts before U+20000 (4 bytes, F0 A0 80 80) in Go; UTF-16 order is the reverse.
+    expect(terraformJsonEncode({ "𠀀": "a", "ｱ": "b" })).toBe('{"ｱ":"b","𠀀":"a"}');
+  });
+});

@@ -87,7 +87,7 @@ describe("synthesizing from terraform.tfvars", () => {
     );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("prefect_api_key = (hidden) is not valid");
-    expect(run.stderr).toContain("prefect_api_url = \"https://admin:***@prefect.example.com/api\" is not valid");
+    expect(run.stderr).toContain("prefect_api_url = \"https://***@prefect.example.com/api\" is not valid");
     expect(run.stdout + run.stderr).not.toContain(CANARY);
     expect(existsSync(join(run.dir, "cdktf.out"))).toBe(false);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -62,5 +62,24 @@ describe("terraform.tfvars.example", () => {
     const values = await readTfvars(path);
     expect(Object.keys(values).length).toBeGreaterThan(3);
     expect(() => parseSettings(values, "terraform.tfvars.example")).not.toThrow();
+  });
+});
+
+describe("reading .tfvars the way Terraform does", () => {
+  it.each([
+    ['pass = "admin:pa$${x}"\n', "admin:pa${x}"],
+    ['pass = "100%%{ok}"\n', "100%{ok}"],
+  ])("GIVEN HCL's escape in %j WHEN read THEN the value is the literal Terraform sees", async (text, expected) => {
+    expect((await readTfvars(fileWith("escape.tfvars", text))).pass).toBe(expected);
+  });
+
+  it("GIVEN a template directive WHEN read THEN it is refused like an interpolation", async () => {
+    await expect(readTfvars(fileWith("directive.tfvars", 'x = "%{ if true }a%{ endif }"\n'))).rejects.toThrow(/x uses an expression, interpolation or directive/);
+  });
+
+  it("GIVEN terraform.tfvars as a link to a missing file WHEN read THEN it is refused instead of read as all defaults", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-link-"));
+    symlinkSync(join(dir, "nowhere.tfvars"), join(dir, "terraform.tfvars"));
+    await expect(readTfvars(join(dir, "terraform.tfvars"))).rejects.toThrow(/is a link to a file that does not exist/);
   });
 });

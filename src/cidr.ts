@@ -18,6 +18,10 @@ export interface SubnetPlan {
 /** Returns an error sentence for a bad VPC CIDR, or undefined when it is usable. */
 export function vpcCidrError(key: string, cidr: string): string | undefined {
   const allowed = `an IPv4 network address with a prefix from /${VPC_PREFIX_RANGE.min} to /${VPC_PREFIX_RANGE.max}, e.g. "10.0.0.0/16"`;
+  // netmask reads "010" as octal; AWS wants plain decimal octets.
+  if (!/^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/\d{1,2}$/.test(cidr)) {
+    return `${key} = "${cidr}" is not a CIDR block; use ${allowed}`;
+  }
   let block: Netmask;
   try {
     block = new Netmask(cidr);

@@ -59,6 +59,15 @@ export class Network extends Construct {
       : new DataAwsAvailabilityZones(this, "available_azs", {
           state: "available",
           filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+          // element() wraps around a short list, which would stack subnets (and EFS mount targets) in one AZ.
+          lifecycle: {
+            postcondition: [
+              {
+                condition: `\${length(self.names) >= ${props.azCount}}`,
+                errorMessage: `az_count = ${props.azCount} is more AZs than the region offers this account; lower az_count or list availability_zones.`,
+              },
+            ],
+          },
         });
     const azAt = (i: number) => props.availabilityZones?.[i] ?? Fn.element(lookup!.names, i);
     const azIndexes = [...Array(props.azCount).keys()];

@@ -119,13 +119,16 @@ function terraformType(schema: z.ZodType): string {
   }
 }
 
-/** JSON text exactly as Terraform's jsonencode() writes it: sorted map keys, HTML-safe escapes. */
+/** Go sorts map keys by their UTF-8 bytes; JavaScript's default sort compares UTF-16 units, which differs beyond U+FFFF. */
+const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+
+/** JSON text exactly as Terraform's jsonencode() writes it: map keys in Go's order, HTML-safe escapes. */
 export function terraformJsonEncode(value: unknown): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(sorted)
       : v !== null && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(Object.keys(v).sort(byUtf8).map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
         : v;
   return JSON.stringify(sorted(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

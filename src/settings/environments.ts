@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type Deployment, parseSettings, SettingsError } from "./index";
 import { readTfvars } from "./tfvars";
@@ -43,6 +43,7 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
   }
   const shared = await readTfvars(join(projectDir, ROOT_TFVARS));
   const dir = join(projectDir, ENVIRONMENTS_DIR);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SettingsError(ENVIRONMENTS_DIR, ["is a file; environments/ must be a folder of <environment>.tfvars files"]);
   const entries = existsSync(dir) ? readdirSync(dir) : [];
   const stray = entries.filter((name) => name.endsWith(".tfvars.json"));
   if (stray.length) {

@@ -40,7 +40,8 @@ export class SettingsError extends Error {
   }
 }
 
-const show = (value: unknown): string => (value === undefined ? "(missing)" : JSON.stringify(value));
+const show = (value: unknown): string =>
+  value === undefined ? "(missing)" : typeof value === "number" && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
 
 /** Settings whose values are credentials: no message ever shows them, whatever their type. */
 export const SECRET_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string"];
@@ -48,7 +49,8 @@ export const SECRET_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_a
 /** A setting's value as messages may show it: credentials hidden, a password in a URL masked. */
 function showSetting(key: string, value: unknown): string {
   if ((SECRET_KEYS as readonly string[]).includes(key)) return value === undefined ? "(missing)" : "(hidden)";
-  if (key === "prefect_api_url" && typeof value === "string") return show(redactUrl(value));
+  // A URL may carry a password; one of the wrong type is not shown at all.
+  if (key === "prefect_api_url") return typeof value === "string" ? show(redactUrl(value)) : `(${Array.isArray(value) ? "a list" : typeof value})`;
   return show(value);
 }
 
@@ -153,16 +155,25 @@ export const RULES: readonly Rule[] = [
       : undefined,
   (s) => {
     const url = s.prefect_api_url === undefined || apiUrlError(s.prefect_api_url) ? undefined : new URL(s.prefect_api_url);
-    const zones = s.service_discovery_namespace ? [s.service_discovery_namespace] : [];
-    return url?.protocol === "http:" && !isPrivateHost(url.hostname, zones) && !s.prefect_api_allow_plain_http
+    return url?.protocol === "http:" && !isPrivateHost(url.hostname) && !s.prefect_api_allow_plain_http
       ? `prefect_api_url = "${s.prefect_api_url}" sends the API key or auth string over plain HTTP to a host that is not private (${url.hostname}); ` +
-          "use https://, a private address or name (10.x, 172.16-31.x, 192.168.x, a .internal/.local name, or the service_discovery_namespace), or set prefect_api_allow_plain_http = true to accept the risk"
+          "use https://, a private address or name (10.x, 172.16-31.x, 192.168.x, a single-label or .internal/.local name), or set prefect_api_allow_plain_http = true to accept the risk"
       : undefined;
   },
   (s, user) =>
-    user.prefect_api_allow_plain_http !== undefined && s.prefect_api_url === undefined
+    user.prefect_api_allow_plain_http === true && s.prefect_api_url === undefined
       ? "prefect_api_allow_plain_http only applies to a self-hosted prefect_api_url; Prefect Cloud is always HTTPS"
       : undefined,
+  (s, user) => {
+    const partition = s.aws_region.startsWith("cn-") ? "aws-cn" : s.aws_region.includes("-gov-") ? "aws-us-gov" : "aws";
+    const arns = (["existing_api_key_secret_arn", "existing_api_key_secret_kms_key_arn", "flow_run_policy_arns"] as const).flatMap((key) =>
+      [s[key] ?? []].flat().map((arn) => ({ key, arn })),
+    );
+    const foreign = arns.filter(({ arn }) => arn.split(":")[1] !== partition);
+    return foreign.length
+      ? `${[...new Set(foreign.map((f) => f.key))].join(", ")} name${foreign.length === 1 ? "s an ARN" : " ARNs"} outside the partition "${partition}" of ${describe(s, user, "aws_region")}: ${foreign.map((f) => f.arn.split(":").slice(0, 2).join(":")).join(", ")}`
+      : undefined;
+  },
   (s) =>
     s.existing_api_key_secret_kms_key_arn !== undefined && s.existing_api_key_secret_arn === undefined
       ? "existing_api_key_secret_kms_key_arn is the key of your own secret; it needs existing_api_key_secret_arn"
@@ -266,7 +277,11 @@ export function ruleProblems(values: Record<string, unknown>): { rule: number; m
  * Validates one deployment's raw values (from terraform.tfvars or an object) and resolves defaults.
  * Throws SettingsError listing every problem, each naming the key, the bad value and what is allowed.
  */
-export function parseSettings(values: Record<string, unknown>, source = "terraform.tfvars"): Deployment {
+export function parseSettings(given: Record<string, unknown>, source = "terraform.tfvars"): Deployment {
+  // Terraform treats a variable set to null as not set.
+  const values = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== null && v !== undefined));
+  const tokens = Object.keys(values).filter((key) => /[$#]\{TfToken\[|TfToken\[TOKEN/.test(JSON.stringify(values[key])));
+  if (tokens.length) throw new SettingsError(source, tokens.map((key) => `${key} holds cdktf's internal token syntax (TfToken[…]); write the value itself`));
   const result = settingsSchema.safeParse(values);
   if (!result.success) {
     throw new SettingsError(source, result.error.issues.map((issue) => formatIssue(issue, values)));

@@ -69,11 +69,18 @@ export const settingsSchema = z
       nameSeparatorError,
       securityGroupPrefixError,
     ).default("prefect-ecs"),
-    environment: checked(str("lower-case letters, digits and hyphens, 1-12 characters, starting with a letter", /^[a-z][a-z0-9-]{0,11}$/), nameSeparatorError).default(
+    environment: checked(
+      str("lower-case letters, digits and hyphens, 1-12 characters, starting with a letter", /^[a-z][a-z0-9-]{0,11}$/),
+      nameSeparatorError,
+      (env) => (env === "state" ? '"state" names the state bootstrap stack (<project_name>-state); choose another environment name' : undefined),
+    ).default(
       "dev",
     ),
     aws_region: str('an AWS region code such as "us-east-1"', REGION).default("us-east-1"),
-    tags: checked(z.record(z.string(), z.string(), { error: 'expected a map of strings, e.g. { Team = "data" }' }), tagsError).default({}),
+    tags: checked(
+      z.record(z.string(), z.string({ error: 'tag values are strings, in quotes (e.g. { Team = "data" })' }), { error: 'expected a map of strings, e.g. { Team = "data" }' }),
+      tagsError,
+    ).default({}),
 
     // --- Network
     availability_zones: list(z.string().regex(AZ, { error: 'AZ names such as "us-east-1a"' }), 'AZ names such as "us-east-1a"').optional(),

@@ -43,6 +43,9 @@ export function tagsError(tags: Record<string, string>): string | undefined {
     const own = STACK_TAG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
     if (own) problems.push(`key ${JSON.stringify(key)} is the stack's own ${own} tag (compared ignoring case, as IAM and some other services do)`);
   }
+  const lower = Object.keys(tags).map((key) => key.toLowerCase());
+  const twins = Object.keys(tags).filter((key, i) => lower.indexOf(key.toLowerCase()) !== i);
+  if (twins.length) problems.push(`${twins.map((k) => JSON.stringify(k)).join(", ")} repeat another key in another case, which IAM refuses (tag keys are case-insensitive there)`);
   const room = MAX_TAGS_PER_RESOURCE - MAX_STACK_TAGS_PER_RESOURCE;
   if (Object.keys(tags).length > room) {
     problems.push(`${Object.keys(tags).length} tags plus the stack's own ${MAX_STACK_TAGS_PER_RESOURCE} exceed AWS's ${MAX_TAGS_PER_RESOURCE} per resource; use at most ${room}`);
@@ -173,28 +176,41 @@ export function apiUrlError(url: string): string | undefined {
     return 'it holds a user name or password, which would be stored in plain text; remove them and set self_hosted_auth = "auth_string" with prefect_api_auth_string (TF_VAR_prefect_api_auth_string)';
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return allowed;
+  const host = parsed.hostname.toLowerCase();
+  if (host.startsWith("[")) return `IPv6 addresses cannot be reached: the VPC and the tasks' egress rules are IPv4 only; use a DNS name or an IPv4 address`;
+  if (host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "0.0.0.0") {
+    return "the worker runs in Fargate, where this address is the worker's own task, not your server; use the server's private address or DNS name";
+  }
+  if (host === "api.prefect.cloud" || host.endsWith(".prefect.cloud")) {
+    return "this is Prefect Cloud: leave prefect_api_url unset and give prefect_account_id and prefect_workspace_id (and the API key)";
+  }
   if (parsed.search || parsed.hash || url.includes("?") || url.includes("#")) return `a query or fragment cannot be part of the API URL; ${allowed}`;
   if (!parsed.pathname.endsWith("/api")) return allowed;
   return undefined;
 }
 
-/** The URL with any password replaced, for messages. */
+/** The URL as messages may show it: everything between the scheme and the last "@" (user, password) masked. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, "$1:***@");
+  const at = url.lastIndexOf("@");
+  if (at < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  return `${scheme}***${url.slice(at)}`;
 }
 
 const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((c) => new Netmask(c));
 const PRIVATE_SUFFIXES = [".internal", ".local", ".localdomain", ".home.arpa", ".lan", ".intranet", ".corp", ".private"];
 
 /**
- * Whether plain HTTP stays inside private networks: a private IPv4 address, a single-label name, a name
- * under a private-use suffix, or one in the stack's own Cloud Map namespace.
+ * Whether plain HTTP stays inside private networks: a private IPv4 address, a single-label name, or a name under
+ * a private-use suffix. Public-looking names are not trusted even if a private zone serves them in the VPC: the
+ * pool command runs on the operator's machine, which resolves public DNS.
  */
-export function isPrivateHost(hostname: string, privateZones: readonly string[] = []): boolean {
+export function isPrivateHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return PRIVATE_IPV4.some((block) => block.contains(host));
+  if (host.startsWith("[")) return false;
   if (!host.includes(".")) return true;
-  return [...PRIVATE_SUFFIXES, ...privateZones.map((z) => `.${z.toLowerCase()}`)].some((suffix) => host.endsWith(suffix));
+  return PRIVATE_SUFFIXES.some((suffix) => host.endsWith(suffix));
 }
 
 // --- Lists

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { SettingsError } from "./index";
@@ -11,7 +11,11 @@ export const MAX_TFVARS_BYTES = 1024 * 1024;
  * WebAssembly), so the app reads exactly what Terraform will read. A missing file means "all defaults".
  */
 export async function readTfvars(path: string): Promise<Record<string, unknown>> {
-  if (!existsSync(path)) return {};
+  if (!existsSync(path)) {
+    // existsSync follows links: a link to nothing would otherwise read as "no file, all defaults".
+    if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) throw new SettingsError(path, ["is a link to a file that does not exist"]);
+    return {};
+  }
   // A FIFO, a device or a huge file would hang or exhaust the read; refuse before opening it.
   const stat = statSync(path);
   if (!stat.isFile()) throw new SettingsError(path, ["is not a regular file (a settings file must be a plain text file, not a device, pipe or folder)"]);
@@ -25,14 +29,30 @@ export async function readTfvars(path: string): Promise<Record<string, unknown>>
   } catch (error) {
     throw new SettingsError(path, [`is not valid HCL: ${describeHclError(String(error), name)}`]);
   }
-  const expressions = Object.entries(parsed).filter(([, value]) => JSON.stringify(value).includes("${"));
+  const expressions = Object.entries(parsed).filter(([, value]) => holdsTemplate(value));
   if (expressions.length) {
     throw new SettingsError(
       path,
-      expressions.map(([key]) => `${key} uses an expression or interpolation; .tfvars values must be literal strings, numbers, bools, lists or maps`),
+      expressions.map(([key]) => `${key} uses an expression, interpolation or directive; .tfvars values must be literal strings, numbers, bools, lists or maps`),
     );
   }
-  return parsed;
+  return unescapeTemplates(parsed) as Record<string, unknown>;
+}
+
+/**
+ * hcl2json returns strings as template source: `${…}` / `%{…}` are expressions and directives, while `$${` and
+ * `%%{` are HCL's escapes for a literal `${` and `%{`.
+ */
+const UNESCAPED = /(^|[^$])\$\{|(^|[^%])%\{/;
+const holdsTemplate = (value: unknown): boolean =>
+  typeof value === "string" ? UNESCAPED.test(value) : value !== null && typeof value === "object" && Object.values(value).some(holdsTemplate);
+
+/** The values Terraform will see: HCL's escapes resolved. */
+function unescapeTemplates(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(/\$\$\{/g, () => "${").replace(/%%\{/g, () => "%{");
+  if (Array.isArray(value)) return value.map(unescapeTemplates);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescapeTemplates(v)]));
+  return value;
 }
 
 /** Turns "parse config: [terraform.tfvars:3,5-4,1: Invalid expression; ...]" into "line 3, column 5: Invalid expression; ...". */
