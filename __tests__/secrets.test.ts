@@ -40,7 +40,7 @@ describe("Prefect credential secret", () => {
 
   it("GIVEN a self-hosted server with auth_string THEN the secret holds PREFECT_API_AUTH_STRING", () => {
     const { json } = synthVariant("self_hosted");
-    expect(only(json, "aws_secretsmanager_secret").name).toBe("prefect-ecs-dev/prefect-api-auth-string");
+    expect(only(json, "aws_secretsmanager_secret").name).toBe("prefect-ecs-dev/prefect-api-auth");
     expect(only(json, "aws_secretsmanager_secret_version").secret_string_wo).toBe("${var.prefect_api_auth_string}");
     expect(json.variable.prefect_api_auth_string).toMatchObject({ sensitive: true, ephemeral: true, nullable: false });
   });

@@ -95,7 +95,13 @@ describe("names AWS refuses, from project_name and environment", () => {
   });
 
   it("GIVEN the longest names the settings allow WHEN synthesized THEN every name fits its service's documented rule", () => {
-    const { json } = synth({ project_name: "a2345678901234567890", environment: "b23456789012", flow_run_efs: true, vpc_interface_endpoints: true });
+    const longest = { project_name: "a2345678901234567890", environment: "b23456789012", flow_run_efs: true, vpc_interface_endpoints: true };
+    const { json } = synth(longest);
+    // The self-hosted variant adds the auth-string secret.
+    json.resource.aws_secretsmanager_secret = {
+      ...json.resource.aws_secretsmanager_secret,
+      ...synth({ ...longest, prefect_api_url: "https://p.example.com/api", self_hosted_auth: "auth_string" }).json.resource.aws_secretsmanager_secret,
+    };
     // name attribute per resource type: [pattern, max length, source]
     const RULES: Record<string, [RegExp, number]> = {
       aws_ecr_repository: [/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 256], // ECR CreateRepository

@@ -38,9 +38,3 @@ export class TaskSecurityGroup extends Construct {
     }
   }
 }
-
-/** TCP port of an http(s) URL (explicit, or 443/80 by scheme). */
-export function urlPort(url: string): number {
-  const parsed = new URL(url);
-  return parsed.port ? Number(parsed.port) : parsed.protocol === "http:" ? 80 : 443;
-}

@@ -11,17 +11,17 @@ import { Iam } from "./iam";
 import { Logs } from "./logs";
 import { Network } from "./network";
 import { Registry } from "./registry";
-import { type CredentialSource, Secrets } from "./secrets";
-import { TaskSecurityGroup, urlPort } from "./security-groups";
+import { planPrefectConnection } from "./prefect-connection";
+import { Secrets } from "./secrets";
+import { TaskSecurityGroup } from "./security-groups";
 import type { Deployment, Settings } from "./settings";
 import { configureStateBackend } from "./state-backend";
 import { ReadableIdStack } from "./stacks/readable-id-stack";
-import { declareVariables, type PlanTimeInputs } from "./variables";
+import { declareVariables } from "./variables";
 import { WorkerService } from "./worker-service";
 import { buildBaseJobTemplate } from "./work-pool/template";
 import { WorkPool } from "./work-pool/work-pool";
 
-export const PREFECT_CLOUD_API = "https://api.prefect.cloud/api";
 
 /** The stack name for a deployment: one stack per project and environment. */
 export const stackName = (settings: Settings) => settings.name_prefix;
@@ -54,13 +54,9 @@ export class PrefectEcsStack extends ReadableIdStack {
     });
     if (note) this.notes.push(note);
 
-    const cloud = settings.prefect_target === "cloud";
-    const inputs = declareVariables(this, deployment, {
-      accountAndWorkspace: cloud,
-      // The work pool's create command needs the key even when the secret is the operator's own.
-      apiKey: cloud && (settings.existing_api_key_secret_arn === undefined || settings.manage_work_pool),
-      authString: settings.self_hosted_auth === "auth_string",
-    });
+    const connection = planPrefectConnection(settings);
+    const inputs = declareVariables(this, deployment, connection.required);
+    const credentialValue = { prefect_api_key: inputs.prefectApiKey, prefect_api_auth_string: inputs.prefectApiAuthString };
     const partition = new DataAwsPartition(this, "partition").partition;
 
     const network = settings.existing_vpc_id
@@ -78,8 +74,8 @@ export class PrefectEcsStack extends ReadableIdStack {
     const vpcId = network?.vpcId ?? settings.existing_vpc_id!;
     const privateSubnetIds = network?.privateSubnetIds ?? settings.existing_private_subnet_ids!;
 
-    const prefectApiUrl = settings.prefect_api_url ?? `${PREFECT_CLOUD_API}/accounts/${inputs.prefectAccountId}/workspaces/${inputs.prefectWorkspaceId}`;
-    const egressPorts = [...new Set([443, urlPort(settings.prefect_api_url ?? PREFECT_CLOUD_API)])];
+    const prefectApiUrl = connection.apiUrlTemplate.replace("{account}", inputs.prefectAccountId).replace("{workspace}", inputs.prefectWorkspaceId);
+    const egressPorts = [...connection.egressPorts];
     const outbound = egressPorts.length === 1 ? "outbound HTTPS only" : `outbound TCP ${egressPorts.join(" and ")} only`;
     const workerSecurityGroup = new TaskSecurityGroup(this, "worker_security_group", {
       vpcId,
@@ -114,8 +110,23 @@ export class PrefectEcsStack extends ReadableIdStack {
     });
     const cluster = new Cluster(this, "cluster", { namePrefix: prefix, vpcId, serviceDiscoveryNamespace: settings.service_discovery_namespace });
 
-    const credentialSource = this.credentialSource(settings, inputs);
-    const secrets = credentialSource ? new Secrets(this, "secrets", { source: credentialSource }) : undefined;
+    const { store } = connection;
+    const secrets =
+      store.kind === "none"
+        ? undefined
+        : new Secrets(this, "secrets", {
+            source:
+              store.kind === "existing"
+                ? store
+                : {
+                    kind: "managed",
+                    envName: store.envName,
+                    secretName: `${prefix}/${store.secretSuffix}`,
+                    value: credentialValue[store.variable],
+                    version: settings.prefect_api_key_version,
+                    recoveryWindowDays: settings.secret_recovery_window_days,
+                  },
+          });
     const logs = new Logs(this, "logs", { namePrefix: prefix, retentionDays: settings.log_retention_days });
 
     const observer = settings.ecs_event_observer
@@ -150,7 +161,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       spot: settings.flow_run_spot,
       region: settings.aws_region,
       logGroupName: logs.flowRunLogGroup.name,
-      credential: secrets ? { envName: secrets.credential.envName as "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING", valueFrom: secrets.credential.valueFrom } : undefined,
+      credential: secrets && connection.taskCredential ? { envName: connection.taskCredential, valueFrom: secrets.credential.valueFrom } : undefined,
       efs: efs ? { fileSystemId: efs.fileSystem.id, accessPointId: efs.accessPoint.id, mountPath: settings.flow_run_efs_mount_path } : undefined,
     });
     // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.
@@ -160,7 +171,10 @@ export class PrefectEcsStack extends ReadableIdStack {
           poolName: settings.work_pool_name,
           templateJson,
           apiUrl: prefectApiUrl,
-          credential: this.poolCredential(settings, inputs),
+          credential: connection.poolCommandCredential && {
+            envName: connection.poolCommandCredential.envName,
+            value: credentialValue[connection.poolCommandCredential.variable],
+          },
           workQueues: settings.work_queues,
           dependsOn: [
             cluster.cluster,
@@ -247,28 +261,5 @@ export class PrefectEcsStack extends ReadableIdStack {
       output("flow_run_efs_file_system_id", efs.fileSystem.id, "EFS file system mounted into flow runs");
       output("flow_run_efs_access_point_id", efs.accessPoint.id, "EFS access point flow runs mount through");
     }
-  }
-
-  private credentialSource(settings: Settings, inputs: PlanTimeInputs): CredentialSource | undefined {
-    const managed = (envName: string, suffix: string, value: string): CredentialSource => ({
-      kind: "managed",
-      envName,
-      secretName: `${settings.name_prefix}/${suffix}`,
-      value,
-      version: settings.prefect_api_key_version,
-      recoveryWindowDays: settings.secret_recovery_window_days,
-    });
-    if (settings.prefect_target === "cloud") {
-      return settings.existing_api_key_secret_arn
-        ? { kind: "existing", envName: "PREFECT_API_KEY", arn: settings.existing_api_key_secret_arn }
-        : managed("PREFECT_API_KEY", "prefect-api-key", inputs.prefectApiKey);
-    }
-    return settings.self_hosted_auth === "auth_string" ? managed("PREFECT_API_AUTH_STRING", "prefect-api-auth-string", inputs.prefectApiAuthString) : undefined;
-  }
-
-  /** The credential the work pool's create command passes to the Prefect CLI. */
-  private poolCredential(settings: Settings, inputs: PlanTimeInputs) {
-    if (settings.prefect_target === "cloud") return { envName: "PREFECT_API_KEY", value: inputs.prefectApiKey };
-    return settings.self_hosted_auth === "auth_string" ? { envName: "PREFECT_API_AUTH_STRING", value: inputs.prefectApiAuthString } : undefined;
   }
 }
