@@ -108,11 +108,13 @@ describe("worker service", () => {
 
   it("waits for capacity providers, the NAT route, its roles' policies, the secret's value and the work pool", () => {
     expect(service.depends_on).toEqual([
+      "aws_ecs_cluster.cluster_cluster",
       "aws_ecs_cluster_capacity_providers.cluster_capacity_providers",
       "aws_nat_gateway.network_nat_gateway_0",
       "aws_iam_role_policy_attachment.iam_worker_execution_managed_policy",
       "aws_iam_role_policy.iam_worker_execution_read_prefect_credential_policy",
       "aws_iam_role_policy.iam_worker_task_prefect_ecs_worker_policy",
+      "aws_secretsmanager_secret.secrets_secret",
       "aws_secretsmanager_secret_version.secrets_secret_value",
       "null_resource.work_pool_template_sync",
     ]);

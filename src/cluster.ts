@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
@@ -14,6 +15,8 @@ export interface ClusterProps {
 export class Cluster extends Construct {
   readonly cluster: EcsCluster;
   readonly capacityProviders: EcsClusterCapacityProviders;
+  /** What a task in this cluster needs first: the cluster and its Fargate capacity providers. */
+  readonly prerequisites: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -34,5 +37,6 @@ export class Cluster extends Construct {
       capacityProviders: ["FARGATE", "FARGATE_SPOT"],
       defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
     });
+    this.prerequisites = [this.cluster, this.capacityProviders];
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { EfsAccessPoint } from "@cdktf/provider-aws/lib/efs-access-point";
 import { EfsFileSystem } from "@cdktf/provider-aws/lib/efs-file-system";
 import { EfsFileSystemPolicy } from "@cdktf/provider-aws/lib/efs-file-system-policy";
@@ -27,6 +28,8 @@ export class FlowRunEfs extends Construct {
   readonly accessPoint: EfsAccessPoint;
   readonly securityGroup: SecurityGroup;
   readonly mountTargets: EfsMountTarget[];
+  /** What a flow run mounting the file system needs first: the file system, a mount target per AZ, the access point. */
+  readonly prerequisites: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: FlowRunEfsProps) {
     super(scope, id);
@@ -72,6 +75,7 @@ export class FlowRunEfs extends Construct {
       },
       tags: { Name: `${props.namePrefix}-flow-runs` },
     });
+    this.prerequisites = [this.fileSystem, ...this.mountTargets, this.accessPoint];
     // Refuse unencrypted NFS connections, whatever the client's IAM policy says.
     new EfsFileSystemPolicy(this, "file_system_policy", {
       fileSystemId: this.fileSystem.id,

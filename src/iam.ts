@@ -53,6 +53,11 @@ export class Iam extends Construct {
   /** Policies attached to the worker's roles: the worker service waits for them. */
   readonly workerPolicies: ITerraformDependable[] = [];
 
+  /** The flow-run roles with every policy attached: IAM is eventually consistent, so flow runs wait for all of them. */
+  get flowRunPrerequisites(): ITerraformDependable[] {
+    return [this.flowRunExecutionRole, this.flowRunTaskRole, ...this.flowRunPolicies];
+  }
+
   constructor(scope: Construct, id: string, props: IamProps) {
     super(scope, id);
     const { namePrefix } = props;

@@ -46,8 +46,8 @@ export class Network extends Construct {
   readonly privateSubnetIds: string[];
   readonly publicSubnetIds: string[];
   readonly natGateways: NatGateway[];
-  /** Private subnets with their route associations: what tasks need before they can start. */
-  readonly privateSubnetDependables: ITerraformDependable[] = [];
+  /** The VPC and private subnets with their route associations: what tasks need before they can start. */
+  readonly taskPrerequisites: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -80,6 +80,7 @@ export class Network extends Construct {
       tags: { Name: namePrefix },
     });
     this.vpcId = vpc.id;
+    this.taskPrerequisites.push(vpc);
 
     // Managing the default security group with no rules removes its allow-all rules (EC2.2, CKV2_AWS_12).
     new DefaultSecurityGroup(this, "default_security_group", { vpcId: vpc.id, tags: { Name: `${namePrefix}-default-deny-all` } });
@@ -133,7 +134,7 @@ export class Network extends Construct {
         natGatewayId: this.natGateways[natCount === 1 ? 0 : i].id,
       });
       const association = new RouteTableAssociation(this, `private_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: table.id });
-      this.privateSubnetDependables.push(subnet, association);
+      this.taskPrerequisites.push(subnet, association);
       return table;
     });
 

@@ -33,8 +33,8 @@ export function splitSecretArn(arn: string): { secretArn: string; jsonKey?: stri
 /** The Prefect credential the worker (and flow runs) read from Secrets Manager. */
 export class Secrets extends Construct {
   readonly credential: ContainerSecret;
-  /** The secret's value, when the stack writes it: tasks must not start before it exists. */
-  readonly dependables: ITerraformDependable[] = [];
+  /** The secret and its value, when the stack writes them: tasks must not start before they exist. */
+  readonly prerequisites: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
@@ -57,7 +57,7 @@ export class Secrets extends Construct {
       secretStringWo: source.value,
       secretStringWoVersion: source.version,
     });
-    this.dependables.push(value);
+    this.prerequisites.push(secret, value);
     this.credential = { envName: source.envName, secretArn: secret.arn, valueFrom: secret.arn };
   }
 }

@@ -164,6 +164,17 @@ export class PrefectEcsStack extends ReadableIdStack {
       credential: secrets && connection.taskCredential ? { envName: connection.taskCredential, valueFrom: secrets.credential.valueFrom } : undefined,
       efs: efs ? { fileSystemId: efs.fileSystem.id, accessPointId: efs.accessPoint.id, mountPath: settings.flow_run_efs_mount_path } : undefined,
     });
+    // Everything the template names: the pool is created after, and deleted before, all of it.
+    const flowRunPrerequisites = [
+      ...cluster.prerequisites,
+      ...(network?.taskPrerequisites ?? []),
+      flowRunSecurityGroup.securityGroup,
+      ...iam.flowRunPrerequisites,
+      logs.flowRunLogGroup,
+      registry.flowsRepository,
+      ...(secrets?.prerequisites ?? []),
+      ...(efs?.prerequisites ?? []),
+    ];
     // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.
     const templateJson = new TerraformLocal(this, "base_job_template", JSON.stringify(template, null, 2)).asString;
     const workPool = settings.manage_work_pool
@@ -176,17 +187,7 @@ export class PrefectEcsStack extends ReadableIdStack {
             value: credentialValue[connection.poolCommandCredential.variable],
           },
           workQueues: settings.work_queues,
-          dependsOn: [
-            cluster.cluster,
-            cluster.capacityProviders,
-            iam.flowRunExecutionRole,
-            iam.flowRunTaskRole,
-            ...iam.flowRunPolicies,
-            flowRunSecurityGroup.securityGroup,
-            logs.flowRunLogGroup,
-            ...(network?.privateSubnetDependables ?? []),
-            ...(efs ? [...efs.mountTargets, efs.accessPoint] : []),
-          ],
+          dependsOn: flowRunPrerequisites,
         })
       : undefined;
 
@@ -217,10 +218,10 @@ export class PrefectEcsStack extends ReadableIdStack {
       // IAM is eventually consistent and ECS checks nothing up front: without these, a first task can fail to
       // pull its image or read its secret.
       dependsOn: [
-        cluster.capacityProviders,
+        ...cluster.prerequisites,
         ...(network?.natGateways ?? []),
         ...iam.workerPolicies,
-        ...(secrets?.dependables ?? []),
+        ...(secrets?.prerequisites ?? []),
         ...(workPool ? [workPool.templateSync] : []),
       ],
     });
