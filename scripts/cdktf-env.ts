@@ -7,8 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { runCli } from "../src/cli";
 import { type EnvironmentDeployment, loadDeployments, selectDeployment } from "../src/settings/environments";
-import { stackName } from "../src/stack";
-import { stateStackName } from "../src/state-stack";
+import { STATE_ENVIRONMENT, stackName, stateStackName } from "../src/naming";
 
 const COMMANDS = ["deploy", "diff", "destroy"] as const;
 
@@ -18,7 +17,7 @@ export function cdktfArgs(deployments: EnvironmentDeployment[], command: string,
   const [first, ...rest] = args;
   const named = first !== undefined && !first.startsWith("-") ? first : undefined;
   const extra = named ? rest : args;
-  if (named === "state") {
+  if (named === STATE_ENVIRONMENT) {
     const { settings } = deployments[0];
     if (!settings.state_bucket) throw new Error("there is no state stack: set state_bucket in terraform.tfvars");
     return [command, stateStackName(settings.project_name), ...extra];

@@ -10,20 +10,20 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../src/cli";
 import { loadDeployments, selectDeployment } from "../src/settings/environments";
-import { stackName } from "../src/stack";
+import { stackDir as synthesizedStackDir, stackName, TEMPLATE_OUTPUT } from "../src/naming";
 
 runCli(async () => {
   const { settings } = selectDeployment(await loadDeployments(), process.argv[2], "npm run template -- <environment>");
-  const stackDir = join("cdktf.out", "stacks", stackName(settings));
-  const deployed = spawnSync("terraform", ["output", "-raw", "base_job_template"], { cwd: stackDir, encoding: "utf8" });
+  const stackDir = synthesizedStackDir(stackName(settings));
+  const deployed = spawnSync("terraform", ["output", "-raw", TEMPLATE_OUTPUT], { cwd: stackDir, encoding: "utf8" });
   if (deployed.status === 0 && deployed.stdout.trim().startsWith("{")) {
     process.stdout.write(`${deployed.stdout.trim()}\n`);
     return;
   }
   const synthesized = join(stackDir, "cdk.tf.json");
   if (!existsSync(synthesized)) throw new Error(`${synthesized} not found; run "npm run synth" (or deploy) first`);
-  const template = JSON.parse(readFileSync(synthesized, "utf8")).locals?.base_job_template as string | undefined;
-  if (!template) throw new Error(`${synthesized} has no base_job_template; run "npm run synth" again`);
+  const template = JSON.parse(readFileSync(synthesized, "utf8")).locals?.[TEMPLATE_OUTPUT] as string | undefined;
+  if (!template) throw new Error(`${synthesized} has no ${TEMPLATE_OUTPUT}; run "npm run synth" again`);
   console.error(
     `Note: ${stackName(settings)} is not deployed here (no Terraform output), so this is the synthesized template: ` +
       "Terraform fills in the ${…} references at apply. Run this again after `npx cdktf deploy` for the final template.",

@@ -11,10 +11,11 @@ import { Iam } from "./iam";
 import { Logs } from "./logs";
 import { Network } from "./network";
 import { Registry } from "./registry";
+import { stackName, TEMPLATE_OUTPUT } from "./naming";
 import { planPrefectConnection } from "./prefect-connection";
 import { Secrets } from "./secrets";
 import { TaskSecurityGroup } from "./security-groups";
-import type { Deployment, Settings } from "./settings";
+import type { Deployment } from "./settings";
 import { configureStateBackend } from "./state-backend";
 import { ReadableIdStack } from "./stacks/readable-id-stack";
 import { declareVariables } from "./variables";
@@ -23,8 +24,6 @@ import { buildBaseJobTemplate } from "./work-pool/template";
 import { WorkPool } from "./work-pool/work-pool";
 
 
-/** The stack name for a deployment: one stack per project and environment. */
-export const stackName = (settings: Settings) => settings.name_prefix;
 
 /**
  * Everything one Prefect worker deployment needs, built from one validated settings object.
@@ -176,7 +175,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       ...(efs?.prerequisites ?? []),
     ];
     // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.
-    const templateJson = new TerraformLocal(this, "base_job_template", JSON.stringify(template, null, 2)).asString;
+    const templateJson = new TerraformLocal(this, TEMPLATE_OUTPUT, JSON.stringify(template, null, 2)).asString;
     const workPool = settings.manage_work_pool
       ? new WorkPool(this, "work_pool", {
           poolName: settings.work_pool_name,
@@ -255,7 +254,7 @@ export class PrefectEcsStack extends ReadableIdStack {
     output("flow_run_execution_role_arn", iam.flowRunExecutionRole.arn, "Flow-run execution role");
     output("flow_run_task_role_arn", iam.flowRunTaskRole.arn, "Flow-run task role");
     output("work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
-    output("base_job_template", templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
+    output(TEMPLATE_OUTPUT, templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
     if (observer) output("ecs_events_queue_name", observer.queue.name, "SQS queue of ECS task state changes the worker observes");
     output("flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
     if (efs) {

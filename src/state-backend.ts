@@ -1,4 +1,5 @@
 import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
+import { localStateFile, stateKey } from "./naming";
 
 export interface StateBackendProps {
   readonly projectName: string;
@@ -12,7 +13,6 @@ export interface StateBackendProps {
   readonly region: string;
 }
 
-export const stateKey = (projectName: string, environment: string) => `${projectName}/${environment}/terraform.tfstate`;
 
 /** Configures where the stack keeps its state; returns a note for the operator when it stays local. */
 export function configureStateBackend(stack: TerraformStack, props: StateBackendProps): string | undefined {
@@ -30,7 +30,7 @@ export function configureStateBackend(stack: TerraformStack, props: StateBackend
   }
   // Relative to cdktf.out/stacks/<stack>, where Terraform runs: the file lives at the project root,
   // outside the synth output, and no machine-specific path ends up in the configuration.
-  const file = `terraform.${stack.node.id}.tfstate`;
+  const file = localStateFile(stack.node.id);
   new LocalBackend(stack, { path: `../../../${file}` });
   return (
     `State for ${stack.node.id} is kept in the local file ${file}. ` +

@@ -10,14 +10,13 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA as S3BucketVersioning } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import type { Deployment } from "./settings";
-import { stateStackName } from "./settings/environments";
+import { localStateFile, stateStackName } from "./naming";
 import { ReadableIdStack } from "./stacks/readable-id-stack";
 import { declareVariables } from "./variables";
 
 /** Days an overwritten state version is kept before it expires. */
 export const NONCURRENT_STATE_DAYS = 90;
 
-export { stateStackName } from "./settings/environments";
 
 /**
  * The bucket (and lock table) that hold the worker stacks' state. It keeps its own state in a local
@@ -28,7 +27,7 @@ export class StateStack extends ReadableIdStack {
     const { settings } = deployment;
     super(scope, stateStackName(settings.project_name));
     if (!settings.state_bucket) throw new Error("StateStack needs state_bucket");
-    const file = `terraform.${this.node.id}.tfstate`;
+    const file = localStateFile(this.node.id);
     new LocalBackend(this, { path: `../../../${file}` });
     new AwsProvider(this, "aws", {
       region: settings.state_region,

@@ -3,10 +3,7 @@ import { basename, join } from "node:path";
 import { type Deployment, parseSettings, SettingsError } from "./index";
 import { readTfvars } from "./tfvars";
 
-/** The environment name `npm run deploy -- state` reserves for the state bootstrap stack. */
-export const STATE_ENVIRONMENT = "state";
-/** `<project>-state`: the state bootstrap stack. */
-export const stateStackName = (projectName: string) => `${projectName}-${STATE_ENVIRONMENT}`;
+import { STATE_ENVIRONMENT, stateStackName } from "../naming";
 
 /**
  * Files Terraform loads by itself from the project root (and cdktf passes to every stack) that this app

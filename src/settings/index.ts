@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { vpcCidrError } from "../cidr";
+import { namePrefix } from "../naming";
 import { fargateSizeError } from "../fargate";
 import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
@@ -241,7 +242,7 @@ export const RULES: readonly Rule[] = [
 
 /** Applies defaults and derived values once; every rule and construct reads these. */
 function resolve(parsed: ParsedSettings): Settings {
-  const name_prefix = `${parsed.project_name}-${parsed.environment}`;
+  const name_prefix = namePrefix(parsed.project_name, parsed.environment);
   const worker_min_count = parsed.worker_min_count ?? parsed.worker_desired_count;
   const worker_max_count = parsed.worker_max_count ?? worker_min_count;
   return {

@@ -1,0 +1,27 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { localStateFile, stackDir, stackName, stateKey, stateStackName } from "../src/naming";
+
+const ROOT = join(__dirname, "..");
+
+describe("names shared by stacks, scripts and CI", () => {
+  it("GIVEN a deployment THEN its stack, state stack, state file, state key and synth folder follow one scheme", () => {
+    const settings = { project_name: "acme", environment: "prod" };
+    expect([stackName(settings), stateStackName("acme"), localStateFile("acme-prod"), stateKey("acme", "prod"), stackDir("acme-prod")]).toEqual([
+      "acme-prod",
+      "acme-state",
+      "terraform.acme-prod.tfstate",
+      "acme/prod/terraform.tfstate",
+      "cdktf.out/stacks/acme-prod",
+    ]);
+  });
+
+  it("GIVEN `npm run stack-name` WHEN it runs THEN it loads no AWS provider classes", () => {
+    // Load what the script loads, then list the modules in require's cache.
+    const probe = `require("${join(ROOT, "scripts", "stack-name.ts")}"); process.on("exit", () => { const aws = Object.keys(require.cache).filter((k) => k.includes("provider-aws")); console.error("AWS_MODULES=" + aws.length); });`;
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "-e", probe], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    expect(run.stdout.trim()).toBe("prefect-ecs-dev");
+    expect(run.stderr).toContain("AWS_MODULES=0");
+  });
+});
