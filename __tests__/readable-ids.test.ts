@@ -8,9 +8,8 @@ class TwoPaths extends ReadableIdStack {
   constructor(scope: Construct, first: string[], second: string[]) {
     super(scope, "ids");
     for (const path of [first, second]) {
-      let scope: Construct = this;
-      for (const id of path.slice(0, -1)) scope = scope.node.tryFindChild(id) as Construct ?? new Construct(scope, id);
-      new TerraformLocal(scope, path.at(-1)!, path.join("/"));
+      const parent = path.slice(0, -1).reduce<Construct>((scope, id) => (scope.node.tryFindChild(id) as Construct) ?? new Construct(scope, id), this);
+      new TerraformLocal(parent, path.at(-1)!, path.join("/"));
     }
   }
 }

@@ -5,8 +5,16 @@ import reference from "./prefect-aws-ecs-base-job-template.json";
  * prefect-aws worker source) with this stack's values as variable defaults, so every flow run starts in
  * the right cluster, subnets, security group and roles unless a deployment overrides a value.
  */
+/** The parts of prefect-aws's task definition template this stack fills in; the rest passes through untouched. */
+export interface TaskDefinitionTemplate {
+  containerDefinitions: Record<string, unknown>[];
+  volumes?: Record<string, unknown>[];
+  taskRoleArn?: string;
+  [key: string]: unknown;
+}
+
 export interface BaseJobTemplate {
-  job_configuration: Record<string, any>;
+  job_configuration: { task_definition: TaskDefinitionTemplate; [key: string]: unknown };
   variables: { properties: Record<string, Record<string, unknown>>; [key: string]: unknown };
 }
 
