@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EFS_POSIX_USER, NFS_PORT } from "../src/efs";
+import { EFS_POSIX_USER, NFS_PORT } from "../src/storage/efs";
 import { only, resources, synth, synthVariant } from "./support/synth";
 
 const templateOf = (json: any) => JSON.parse(json.locals.base_job_template);

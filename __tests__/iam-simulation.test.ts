@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OBSERVER_QUEUE_ENV } from "../src/event-observer";
+import { OBSERVER_QUEUE_ENV } from "../src/compute/event-observer";
 import {
   ACCOUNT,
   FakeAwsValues,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planPrefectConnection } from "../src/prefect-connection";
+import { planPrefectConnection } from "../src/settings/prefect-connection";
 import { parseSettings } from "../src/settings";
 
 const plan = (values: Record<string, unknown>) => planPrefectConnection(parseSettings(values).settings);

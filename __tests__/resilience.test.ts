@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OBSERVER_QUEUE_ENV } from "../src/event-observer";
+import { OBSERVER_QUEUE_ENV } from "../src/compute/event-observer";
 import { only, resources, synth } from "./support/synth";
 
 const containerOf = (json: any) => JSON.parse(only(json, "aws_ecs_task_definition").container_definitions)[0];

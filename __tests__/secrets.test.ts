@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitSecretArn } from "../src/secrets";
+import { splitSecretArn } from "../src/security/secrets";
 import { only, resources, synth, synthVariant } from "./support/synth";
 
 describe("Prefect credential secret", () => {

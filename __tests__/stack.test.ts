@@ -3,7 +3,7 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
-import { terraformJsonEncode } from "../src/variables";
+import { terraformJsonEncode } from "../src/stacks/variables";
 import { only, resources, synth } from "./support/synth";
 
 describe("providers and state backend", () => {

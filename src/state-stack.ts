@@ -12,7 +12,7 @@ import { S3BucketVersioningA as S3BucketVersioning } from "@cdktf/provider-aws/l
 import type { Deployment } from "./settings";
 import { localStateFile, stateStackName } from "./naming";
 import { ReadableIdStack } from "./stacks/readable-id-stack";
-import { declareVariables } from "./variables";
+import { declareVariables } from "./stacks/variables";
 
 /** Days an overwritten state version is kept before it expires. */
 export const NONCURRENT_STATE_DAYS = 90;

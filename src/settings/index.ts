@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { vpcCidrError } from "../cidr";
+import { vpcCidrError } from "../network/cidr";
 import { namePrefix } from "../naming";
-import { fargateSizeError } from "../fargate";
+import { fargateSizeError } from "../compute/fargate";
 import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
 

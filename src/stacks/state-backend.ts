@@ -1,5 +1,5 @@
 import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
-import { localStateFile, stateKey } from "./naming";
+import { localStateFile, stateKey } from "../naming";
 
 export interface StateBackendProps {
   readonly projectName: string;

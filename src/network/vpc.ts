@@ -18,7 +18,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { planSubnets } from "./cidr";
-import { assumedBy, policyDocument } from "./iam-policy";
+import { assumedBy, policyDocument } from "../security/iam-policy";
 
 export interface NetworkProps {
   readonly namePrefix: string;

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
-import { literal } from "./literal";
+import { literal } from "../literal";
 
 /** How a container gets one credential: env var name, ECS `valueFrom`, and the ARN IAM must allow. */
 export interface ContainerSecret {

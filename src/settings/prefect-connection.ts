@@ -1,4 +1,4 @@
-import type { Settings } from "./settings";
+import type { Settings } from "./index";
 
 export const PREFECT_CLOUD_API = "https://api.prefect.cloud/api";
 

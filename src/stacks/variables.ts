@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable } from "cdktf";
 import type { z } from "zod";
-import { literal } from "./literal";
-import { type Deployment, PLAN_TIME_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "./settings";
+import { literal } from "../literal";
+import { type Deployment, PLAN_TIME_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "../settings";
 
 /** Plan-time inputs the stack uses, as Terraform expressions (`${var.…}`). */
 export interface PlanTimeInputs {

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import type { ITerraformDependable } from "cdktf";
-import type { ContainerSecret } from "./secrets";
+import type { ContainerSecret } from "../security/secrets";
 
 export const WORKER_CONTAINER_NAME = "prefect-worker";
 /** Port of the worker's built-in health endpoint (`prefect worker start --with-healthcheck`). */
