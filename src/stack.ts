@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { TerraformLocal, TerraformOutput } from "cdktf";
+import { TerraformLocal } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { WorkerAutoscaling } from "./compute/autoscaling";
@@ -17,6 +17,7 @@ import { Secrets } from "./security/secrets";
 import { TaskSecurityGroup } from "./network/security-groups";
 import type { Deployment } from "./settings";
 import { configureStateBackend } from "./stacks/state-backend";
+import { stackOutput } from "./stacks/outputs";
 import { ReadableIdStack } from "./stacks/readable-id-stack";
 import { declareVariables } from "./stacks/variables";
 import { WorkerService } from "./compute/worker-service";
@@ -236,30 +237,11 @@ export class PrefectEcsStack extends ReadableIdStack {
       });
     }
 
-    // Construct ids share one namespace with the variables, Terraform's do not: name outputs explicitly.
-    const output = (name: string, value: unknown, description: string) =>
-      new TerraformOutput(this, `output_${name}`, { value, description }).overrideLogicalId(name);
-    output("vpc_id", vpcId, "VPC the worker and flow runs use");
-    output("private_subnet_ids", privateSubnetIds, "Private subnets for the worker and flow runs");
-    output("cluster_name", cluster.cluster.name, "ECS cluster name");
-    output("cluster_arn", cluster.cluster.arn, "ECS cluster ARN");
-    output("worker_service_name", worker.service.name, "ECS service running the Prefect worker");
-    output("worker_log_group", logs.workerLogGroup.name, "CloudWatch log group of the worker");
-    output("flow_run_log_group", logs.flowRunLogGroup.name, "CloudWatch log group for flow runs");
-    output("worker_repository_url", registry.workerRepository.repositoryUrl, "ECR repository for a custom worker image");
-    output("flows_repository_url", registry.flowsRepository.repositoryUrl, "ECR repository for flow-run images");
-    if (secrets) output("prefect_credential_secret_arn", secrets.credential.secretArn, "Secrets Manager secret holding the Prefect credential");
-    output("worker_execution_role_arn", iam.workerExecutionRole.arn, "Worker execution role");
-    output("worker_task_role_arn", iam.workerTaskRole.arn, "Worker task role");
-    output("flow_run_execution_role_arn", iam.flowRunExecutionRole.arn, "Flow-run execution role");
-    output("flow_run_task_role_arn", iam.flowRunTaskRole.arn, "Flow-run task role");
-    output("work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
-    output(TEMPLATE_OUTPUT, templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
-    if (observer) output("ecs_events_queue_name", observer.queue.name, "SQS queue of ECS task state changes the worker observes");
-    output("flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
-    if (efs) {
-      output("flow_run_efs_file_system_id", efs.fileSystem.id, "EFS file system mounted into flow runs");
-      output("flow_run_efs_access_point_id", efs.accessPoint.id, "EFS access point flow runs mount through");
-    }
+    // Outputs of the wiring itself; each construct declares its own beside it.
+    stackOutput(this, "vpc_id", vpcId, "VPC the worker and flow runs use");
+    stackOutput(this, "private_subnet_ids", privateSubnetIds, "Private subnets for the worker and flow runs");
+    stackOutput(this, "flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
+    stackOutput(this, "work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
+    stackOutput(this, TEMPLATE_OUTPUT, templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
   }
 }

@@ -3,6 +3,7 @@ import type { ITerraformDependable } from "cdktf";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+import { stackOutput } from "../stacks/outputs";
 
 export interface ClusterProps {
   readonly namePrefix: string;
@@ -38,5 +39,7 @@ export class Cluster extends Construct {
       defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
     });
     this.prerequisites = [this.cluster, this.capacityProviders];
+    stackOutput(this, "cluster_name", this.cluster.name, "ECS cluster name");
+    stackOutput(this, "cluster_arn", this.cluster.arn, "ECS cluster ARN");
   }
 }

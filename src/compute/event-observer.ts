@@ -4,6 +4,7 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import type { Statement } from "../security/iam-policy";
+import { stackOutput } from "../stacks/outputs";
 
 /** The worker setting that points prefect-aws's ECS observer at its queue. */
 export const OBSERVER_QUEUE_ENV = "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME";
@@ -47,6 +48,7 @@ export class EcsEventObserver extends Construct {
         detail: { clusterArn: [props.clusterArn] },
       }),
     });
+    stackOutput(this, "ecs_events_queue_name", this.queue.name, "SQS queue of ECS task state changes the worker observes");
     new CloudwatchEventTarget(this, "target", { rule: this.rule.name, arn: this.queue.arn, targetId: "prefect-worker-queue" });
     new SqsQueuePolicy(this, "queue_policy", {
       queueUrl: this.queue.url,

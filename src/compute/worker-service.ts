@@ -3,6 +3,7 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import type { ITerraformDependable } from "cdktf";
 import type { ContainerSecret } from "../security/secrets";
+import { stackOutput } from "../stacks/outputs";
 
 export const WORKER_CONTAINER_NAME = "prefect-worker";
 /** Port of the worker's built-in health endpoint (`prefect worker start --with-healthcheck`). */
@@ -126,5 +127,6 @@ export class WorkerService extends Construct {
       // The scaler owns the task count; re-applying must not reset it.
       lifecycle: props.autoscaled ? { ignoreChanges: ["desired_count"] } : undefined,
     });
+    stackOutput(this, "worker_service_name", this.service.name, "ECS service running the Prefect worker");
   }
 }

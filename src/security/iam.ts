@@ -4,6 +4,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { assumedBy, policyDocument, type Statement } from "./iam-policy";
+import { stackOutput } from "../stacks/outputs";
 
 export interface IamProps {
   readonly namePrefix: string;
@@ -86,6 +87,10 @@ export class Iam extends Construct {
     this.workerTaskRole = role("worker-task", "The Prefect worker: registers task definitions and runs flow-run tasks in its cluster");
     this.flowRunExecutionRole = role("flow-run-execution", "Pulls flow-run images, writes their logs and reads the Prefect credential");
     this.flowRunTaskRole = role("flow-run-task", "Identity of flow-run code; extend with flow_run_policy_arns");
+    stackOutput(this, "worker_execution_role_arn", this.workerExecutionRole.arn, "Worker execution role");
+    stackOutput(this, "worker_task_role_arn", this.workerTaskRole.arn, "Worker task role");
+    stackOutput(this, "flow_run_execution_role_arn", this.flowRunExecutionRole.arn, "Flow-run execution role");
+    stackOutput(this, "flow_run_task_role_arn", this.flowRunTaskRole.arn, "Flow-run task role");
 
     this.workerPolicies.push(
       new IamRolePolicyAttachment(this, "worker_execution_managed_policy", { role: this.workerExecutionRole.name, policyArn: executionPolicyArn }),

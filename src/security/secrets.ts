@@ -3,6 +3,7 @@ import type { ITerraformDependable } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { literal } from "../literal";
+import { stackOutput } from "../stacks/outputs";
 
 /** How a container gets one credential: env var name, ECS `valueFrom`, and the ARN IAM must allow. */
 export interface ContainerSecret {
@@ -43,6 +44,7 @@ export class Secrets extends Construct {
       const { secretArn, jsonKey } = splitSecretArn(source.arn);
       // The JSON key is free text from settings: kept literal so Terraform cannot read it as a template.
       this.credential = { envName: source.envName, secretArn, valueFrom: jsonKey ? `${secretArn}:${literal(jsonKey)}::` : secretArn };
+      this.output();
       return;
     }
     const secret = new SecretsmanagerSecret(this, "secret", {
@@ -59,5 +61,10 @@ export class Secrets extends Construct {
     });
     this.prerequisites.push(secret, value);
     this.credential = { envName: source.envName, secretArn: secret.arn, valueFrom: secret.arn };
+    this.output();
+  }
+
+  private output(): void {
+    stackOutput(this, "prefect_credential_secret_arn", this.credential.secretArn, "Secrets Manager secret holding the Prefect credential");
   }
 }

@@ -7,6 +7,7 @@ import { EfsMountTarget } from "@cdktf/provider-aws/lib/efs-mount-target";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { stackOutput } from "../stacks/outputs";
 
 export const NFS_PORT = 2049;
 /** POSIX identity flow runs use on the file system, and the directory they are rooted in. */
@@ -76,6 +77,8 @@ export class FlowRunEfs extends Construct {
       tags: { Name: `${props.namePrefix}-flow-runs` },
     });
     this.prerequisites = [this.fileSystem, ...this.mountTargets, this.accessPoint];
+    stackOutput(this, "flow_run_efs_file_system_id", this.fileSystem.id, "EFS file system mounted into flow runs");
+    stackOutput(this, "flow_run_efs_access_point_id", this.accessPoint.id, "EFS access point flow runs mount through");
     // Refuse unencrypted NFS connections, whatever the client's IAM policy says.
     new EfsFileSystemPolicy(this, "file_system_policy", {
       fileSystemId: this.fileSystem.id,

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { stackOutput } from "../stacks/outputs";
 
 export interface LogsProps {
   readonly namePrefix: string;
@@ -22,5 +23,7 @@ export class Logs extends Construct {
       name: `/ecs/${props.namePrefix}/flow-runs`,
       retentionInDays: props.retentionDays,
     });
+    stackOutput(this, "worker_log_group", this.workerLogGroup.name, "CloudWatch log group of the worker");
+    stackOutput(this, "flow_run_log_group", this.flowRunLogGroup.name, "CloudWatch log group for flow runs");
   }
 }

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { stackOutput } from "../stacks/outputs";
 
 export interface RegistryProps {
   readonly namePrefix: string;
@@ -54,5 +55,7 @@ export class Registry extends Construct {
     };
     this.workerRepository = repository("worker", "Prefect worker image");
     this.flowsRepository = repository("flows", "Prefect flow-run images");
+    stackOutput(this, "worker_repository_url", this.workerRepository.repositoryUrl, "ECR repository for a custom worker image");
+    stackOutput(this, "flows_repository_url", this.flowsRepository.repositoryUrl, "ECR repository for flow-run images");
   }
 }
