@@ -5,7 +5,7 @@
  * `state` names the state bootstrap stack.
  */
 import { spawnSync } from "node:child_process";
-import { runCli } from "../src/cli";
+import { runScript } from "../src/cli";
 import { type EnvironmentDeployment, loadDeployments, selectDeployment } from "../src/settings/environments";
 import { STATE_ENVIRONMENT, stackName, stateStackName } from "../src/naming";
 
@@ -26,11 +26,15 @@ export function cdktfArgs(deployments: EnvironmentDeployment[], command: string,
   return [command, stackName(deployment.settings), ...(deployment.varFile ? ["--var-file", deployment.varFile] : []), ...extra];
 }
 
-async function main(): Promise<void> {
-  const [command, ...args] = process.argv.slice(2);
-  const cdktf = cdktfArgs(await loadDeployments(), command, args);
-  const result = spawnSync("npx", ["cdktf", ...cdktf], { stdio: "inherit" });
-  process.exit(result.status ?? 1);
+if (require.main === module) {
+  runScript({
+    usage: "npm run deploy|diff|destroy -- [environment | state] [cdktf options]",
+    description:
+      "Runs cdktf for one environment's stack with that environment's settings file after terraform.tfvars, as the app layered them; `state` names the state bootstrap stack.",
+    run: async ([command, ...args]) => {
+      const cdktf = cdktfArgs(await loadDeployments(), command, args);
+      const result = spawnSync("npx", ["cdktf", ...cdktf], { stdio: "inherit" });
+      process.exit(result.status ?? 1);
+    },
+  });
 }
-
-if (require.main === module) runCli(main);

@@ -1,9 +1,18 @@
-/** npm run --silent stack-name [-- <environment>]: the worker stack's name for a deployment. */
-import { runCli } from "../src/cli";
-import { loadDeployments, selectDeployment } from "../src/settings/environments";
+import { runScript } from "../src/cli";
 import { stackName } from "../src/naming";
+import { loadDeployments, selectDeployment } from "../src/settings/environments";
 
-runCli(async () => {
-  const deployment = selectDeployment(await loadDeployments(), process.argv[2], "npm run --silent stack-name -- <environment>");
-  console.log(stackName(deployment.settings));
-});
+const USAGE = "npm run --silent stack-name [-- <environment>]";
+
+/** The worker stack's name for the named (or only) environment. */
+export async function stackNameFor(environment: string | undefined, projectDir = "."): Promise<string> {
+  return stackName(selectDeployment(await loadDeployments(projectDir), environment, USAGE).settings);
+}
+
+if (require.main === module) {
+  runScript({
+    usage: USAGE,
+    description: "Prints the worker stack's name (<project_name>-<environment>) without loading any provider classes.",
+    run: async ([environment]) => console.log(await stackNameFor(environment)),
+  });
+}
