@@ -90,7 +90,7 @@ describe("registry", () => {
   });
 
   it("expires untagged images and keeps the last N", () => {
-    const policy = JSON.parse(resources(json, "aws_ecr_lifecycle_policy").registry_flows_lifecycle_policy.policy);
+    const policy = JSON.parse(resources(json, "aws_ecr_lifecycle_policy").registry_worker_lifecycle_policy.policy);
     expect(policy.rules.map((r: any) => r.selection)).toEqual([
       { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
       { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 },
@@ -139,6 +139,8 @@ describe("cluster and logs", () => {
         "cluster_arn",
         "cluster_name",
         "ecs_events_queue_name",
+        "flow_run_cpu_architecture",
+        "flow_run_efs_mount_path",
         "flow_run_execution_role_arn",
         "flow_run_log_group",
         "flow_run_security_group_id",

@@ -22,6 +22,8 @@ import { ReadableIdStack } from "./stacks/readable-id-stack";
 import { declareVariables } from "./stacks/variables";
 import { WorkerService } from "./compute/worker-service";
 import { buildBaseJobTemplate } from "./work-pool/template";
+import { flowRunDefaultImage } from "./flows/images";
+import { cachedImage, PullThroughCache } from "./storage/pull-through-cache";
 import { WorkPool } from "./work-pool/work-pool";
 
 
@@ -105,6 +107,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       namePrefix: prefix,
       imageTagMutability: settings.ecr_image_tag_mutability,
       keepImageCount: settings.ecr_keep_image_count,
+      keepFlowImageCount: settings.flow_image_keep_count,
       untaggedExpireDays: settings.ecr_untagged_expire_days,
       forceDelete: settings.ecr_force_delete,
     });
@@ -148,6 +151,19 @@ export class PrefectEcsStack extends ReadableIdStack {
       enableEcsExec: settings.enable_ecs_exec,
     });
 
+    // Worker and default flow images come through ECR instead of Docker Hub at run time (rate limits).
+    const cache =
+      settings.ecr_pull_through_cache === "none"
+        ? undefined
+        : new PullThroughCache(this, "pull_through_cache", {
+            upstream: settings.ecr_pull_through_cache,
+            region: settings.aws_region,
+            partition,
+            credentialArn: settings.docker_hub_credential_secret_arn,
+            executionRoles: [iam.workerExecutionRole, iam.flowRunExecutionRole],
+          });
+    const viaCache = (image: string) => (cache && settings.ecr_pull_through_cache !== "none" ? cachedImage(image, settings.ecr_pull_through_cache, cache.registryHost) : image);
+
     const template = buildBaseJobTemplate({
       clusterArn: cluster.cluster.arn,
       vpcId,
@@ -155,7 +171,8 @@ export class PrefectEcsStack extends ReadableIdStack {
       securityGroupIds: [flowRunSecurityGroup.securityGroup.id],
       executionRoleArn: iam.flowRunExecutionRole.arn,
       taskRoleArn: iam.flowRunTaskRole.arn,
-      image: settings.flow_run_image ?? `${registry.flowsRepository.repositoryUrl}:${settings.flow_run_image_tag}`,
+      image: viaCache(flowRunDefaultImage(settings, registry.flowsRepository.repositoryUrl)),
+      cpuArchitecture: settings.flow_run_cpu_architecture,
       cpu: settings.flow_run_cpu,
       memory: settings.flow_run_memory,
       spot: settings.flow_run_spot,
@@ -174,6 +191,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       registry.flowsRepository,
       ...(secrets?.prerequisites ?? []),
       ...(efs?.prerequisites ?? []),
+      ...(cache?.policies ?? []),
     ];
     // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.
     const templateJson = new TerraformLocal(this, TEMPLATE_OUTPUT, JSON.stringify(template, null, 2)).asString;
@@ -197,7 +215,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       clusterArn: cluster.cluster.arn,
       workPoolName: settings.work_pool_name,
       workQueues: settings.work_queues,
-      image: settings.worker_image,
+      image: viaCache(settings.worker_image),
       cpu: settings.worker_cpu,
       memory: settings.worker_memory,
       cpuArchitecture: settings.worker_cpu_architecture,
@@ -221,6 +239,7 @@ export class PrefectEcsStack extends ReadableIdStack {
         ...cluster.prerequisites,
         ...(network?.natGateways ?? []),
         ...iam.workerPolicies,
+        ...(cache?.policies ?? []),
         ...(secrets?.prerequisites ?? []),
         ...(workPool ? [workPool.templateSync] : []),
       ],
@@ -242,6 +261,8 @@ export class PrefectEcsStack extends ReadableIdStack {
     stackOutput(this, "private_subnet_ids", privateSubnetIds, "Private subnets for the worker and flow runs");
     stackOutput(this, "flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
     stackOutput(this, "work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
+    stackOutput(this, "flow_run_cpu_architecture", settings.flow_run_cpu_architecture, "CPU architecture flow images are built for");
+    stackOutput(this, "flow_run_efs_mount_path", settings.flow_run_efs ? settings.flow_run_efs_mount_path : "", "Where flow runs see EFS (empty without flow_run_efs)");
     stackOutput(this, TEMPLATE_OUTPUT, templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
   }
 }

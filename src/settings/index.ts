@@ -198,6 +198,26 @@ export const RULES: readonly Rule[] = [
     s.flow_run_image !== undefined && user.flow_run_image_tag !== undefined
       ? `flow_run_image_tag only tags the stack's flows repository, but flow_run_image = "${s.flow_run_image}" is set; remove one of them`
       : undefined,
+  (s) =>
+    s.flow_run_image_tag === "latest" && s.ecr_image_tag_mutability === "IMMUTABLE"
+      ? 'flow_run_image_tag = "latest" can be pushed only once to the IMMUTABLE flows repository; leave it unset (deployments name their commit-tagged image, see npm run flow-image) or set another tag'
+      : undefined,
+  (s) =>
+    s.ecr_pull_through_cache === "docker_hub" && s.docker_hub_credential_secret_arn === undefined
+      ? 'ecr_pull_through_cache = "docker_hub" needs docker_hub_credential_secret_arn: ECR pulls from Docker Hub only with a user name and access token'
+      : undefined,
+  (s) =>
+    s.docker_hub_credential_secret_arn !== undefined && s.ecr_pull_through_cache !== "docker_hub"
+      ? 'docker_hub_credential_secret_arn is set but ecr_pull_through_cache is not "docker_hub"; set ecr_pull_through_cache = "docker_hub" or remove it'
+      : undefined,
+  (s) =>
+    s.docker_hub_credential_secret_arn !== undefined && !s.docker_hub_credential_secret_arn.split(":")[6]?.startsWith("ecr-pullthroughcache/")
+      ? "docker_hub_credential_secret_arn names a secret outside ecr-pullthroughcache/; ECR reads upstream credentials only from secrets named ecr-pullthroughcache/<name>"
+      : undefined,
+  (s, user) =>
+    s.docker_hub_credential_secret_arn !== undefined && regionOf(s.docker_hub_credential_secret_arn) !== s.aws_region
+      ? `docker_hub_credential_secret_arn is in region "${regionOf(s.docker_hub_credential_secret_arn)}"; the cache rule reads it in ${describe(s, user, "aws_region")}: create the secret there`
+      : undefined,
   (s, user) =>
     !s.flow_run_efs && user.flow_run_efs_mount_path !== undefined
       ? "flow_run_efs_mount_path is set but flow_run_efs is not true; set flow_run_efs = true to mount EFS"

@@ -134,7 +134,10 @@ export const settingsSchema = z
     flow_run_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(1024),
     flow_run_memory: int(512, 122880, " MiB").default(2048),
     flow_run_image: checked(str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\""), imageReferenceError).optional(),
-    flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).default("latest"),
+    // No default: the flows repository is IMMUTABLE by default, so a fixed tag such as "latest" could be pushed only
+    // once. Unset, the pool defaults to the pinned Prefect image and each deployment names its commit-tagged image.
+    flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
+    flow_run_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
     flow_run_spot: bool().default(false),
     flow_run_policy_arns: checked(
       list(
@@ -170,7 +173,13 @@ export const settingsSchema = z
     ecr_image_tag_mutability: oneOf(["IMMUTABLE", "MUTABLE"] as const).default("IMMUTABLE"),
     ecr_keep_image_count: int(1, 1000, " images").default(30),
     ecr_untagged_expire_days: int(1, 365, " days").default(7),
+    flow_image_keep_count: int(1, 1000, " images").default(30),
     ecr_force_delete: bool().default(false),
+    ecr_pull_through_cache: oneOf(["none", "docker_hub", "ecr_public"] as const).default("none"),
+    docker_hub_credential_secret_arn: str(
+      "a full Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires it)",
+      SECRET_ARN,
+    ).optional(),
     service_discovery_namespace: str("a private DNS name such as \"prefect.internal\"", /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/).optional(),
 
     // --- State

@@ -1,14 +1,17 @@
 import { Construct } from "constructs";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { flowsLifecycleRules } from "../flows/images";
 import { stackOutput } from "../stacks/outputs";
 
 export interface RegistryProps {
   readonly namePrefix: string;
   /** IMMUTABLE stops a tag from being pushed twice (ECR.2); MUTABLE allows moving tags like `latest`. */
   readonly imageTagMutability: "IMMUTABLE" | "MUTABLE";
-  /** Images kept per repository; older ones expire. */
+  /** Images kept in the worker repository; older ones expire. */
   readonly keepImageCount: number;
+  /** Commit-tagged images kept in the flows repository; registered deployments name these, so only older ones expire. */
+  readonly keepFlowImageCount: number;
   /** Untagged images (left behind by re-pushed tags or failed builds) expire after this many days. */
   readonly untaggedExpireDays: number;
   /** Lets `cdktf destroy` delete repositories that still hold images. */
@@ -22,7 +25,7 @@ export class Registry extends Construct {
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
-    const repository = (name: string, purpose: string) => {
+    const repository = (name: string, purpose: string, rules: object[]) => {
       const repo = new EcrRepository(this, `${name}_repository`, {
         name: `${props.namePrefix}/${name}`,
         imageTagMutability: props.imageTagMutability,
@@ -34,27 +37,25 @@ export class Registry extends Construct {
       });
       new EcrLifecyclePolicy(this, `${name}_lifecycle_policy`, {
         repository: repo.name,
-        policy: JSON.stringify({
-          rules: [
-            {
-              rulePriority: 1,
-              description: `Expire untagged images after ${props.untaggedExpireDays} days`,
-              selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: props.untaggedExpireDays },
-              action: { type: "expire" },
-            },
-            {
-              rulePriority: 2,
-              description: `Keep the last ${props.keepImageCount} images`,
-              selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.keepImageCount },
-              action: { type: "expire" },
-            },
-          ],
-        }),
+        policy: JSON.stringify({ rules }),
       });
       return repo;
     };
-    this.workerRepository = repository("worker", "Prefect worker image");
-    this.flowsRepository = repository("flows", "Prefect flow-run images");
+    this.workerRepository = repository("worker", "Prefect worker image", [
+      {
+        rulePriority: 1,
+        description: `Expire untagged images after ${props.untaggedExpireDays} days`,
+        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: props.untaggedExpireDays },
+        action: { type: "expire" },
+      },
+      {
+        rulePriority: 2,
+        description: `Keep the last ${props.keepImageCount} images`,
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.keepImageCount },
+        action: { type: "expire" },
+      },
+    ]);
+    this.flowsRepository = repository("flows", "Prefect flow-run images", flowsLifecycleRules(props.keepFlowImageCount, props.untaggedExpireDays));
     stackOutput(this, "worker_repository_url", this.workerRepository.repositoryUrl, "ECR repository for a custom worker image");
     stackOutput(this, "flows_repository_url", this.flowsRepository.repositoryUrl, "ECR repository for flow-run images");
   }

@@ -37,6 +37,8 @@ export interface TemplateValues {
   readonly image: string;
   readonly cpu: number;
   readonly memory: number;
+  /** The flow image's CPU architecture: an image built for another one fails with `exec format error`. @default "X86_64" */
+  readonly cpuArchitecture?: "X86_64" | "ARM64";
   /** Run flows on FARGATE_SPOT instead of FARGATE. */
   readonly spot: boolean;
   readonly region: string;
@@ -86,6 +88,12 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
   // this makes it compare with that family's latest revision after a restart instead of registering anew.
   setDefault("match_latest_revision_in_family", true);
   setDefault("container_name", values.containerName ?? "prefect");
+
+  // Fargate runs X86_64 unless the task definition says otherwise; set it always so the template states it.
+  template.job_configuration.task_definition.runtimePlatform = {
+    operatingSystemFamily: "LINUX",
+    cpuArchitecture: values.cpuArchitecture ?? "X86_64",
+  };
 
   if (values.efs) {
     const taskDefinition = template.job_configuration.task_definition;
