@@ -29,7 +29,9 @@ describe("several environments", () => {
   });
 
   it("GIVEN environments/*.tfvars THEN one deployment each, named by its file, layered over terraform.tfvars", async () => {
-    const deployments = await loadDeployments(project({ "terraform.tfvars": SHARED, "environments/dev.tfvars": DEV, "environments/prod.tfvars": PROD }));
+    const deployments = await loadDeployments(
+      project({ "terraform.tfvars": SHARED, "environments/dev.tfvars": DEV, "environments/prod.tfvars": PROD }),
+    );
     expect(deployments.map((d) => d.settings.environment)).toEqual(["dev", "prod"]);
     const [dev, prod] = deployments;
     expect([dev.settings.worker_cpu, dev.settings.worker_capacity, dev.settings.nat_gateway_mode]).toEqual([256, "fargate_spot", "single"]);
@@ -51,7 +53,9 @@ describe("several environments", () => {
   });
 
   it("gives each environment its own state key and work pool, and no resource name in common", async () => {
-    const deployments = await loadDeployments(project({ "terraform.tfvars": SHARED, "environments/dev.tfvars": DEV, "environments/prod.tfvars": PROD }));
+    const deployments = await loadDeployments(
+      project({ "terraform.tfvars": SHARED, "environments/dev.tfvars": DEV, "environments/prod.tfvars": PROD }),
+    );
     const app = Testing.app();
     const stacks = deployments.map((d) => JSON.parse(Testing.synth(new PrefectEcsStack(app, d))));
     expect(stacks.map((s) => s.terraform.backend.s3.key)).toEqual(["prefect-ecs/dev/terraform.tfstate", "prefect-ecs/prod/terraform.tfstate"]);
@@ -133,11 +137,15 @@ describe("settings files the app would not read, and files that are not settings
       "environments/b-c.tfvars": 'project_name = "aa"\n',
       "environments/c.tfvars": 'project_name = "aa-b"\n',
     });
-    expect(message).toMatch(/environments\/c\.tfvars gives the stack name "aa-b-c" \(<project_name>-<environment>\), as does environments\/b-c\.tfvars/);
+    expect(message).toMatch(
+      /environments\/c\.tfvars gives the stack name "aa-b-c" \(<project_name>-<environment>\), as does environments\/b-c\.tfvars/,
+    );
   });
 
   it("GIVEN environments/prod.tfvars.json WHEN loading THEN it is refused instead of silently ignored", async () => {
-    expect(await rejection({ "terraform.tfvars": SHARED, "environments/prod.tfvars.json": "{}" })).toMatch(/prod\.tfvars\.json is not read; write environments as HCL files/);
+    expect(await rejection({ "terraform.tfvars": SHARED, "environments/prod.tfvars.json": "{}" })).toMatch(
+      /prod\.tfvars\.json is not read; write environments as HCL files/,
+    );
   });
 
   it("GIVEN an environment file that is a FIFO WHEN loading THEN it fails at once instead of waiting on the pipe", async () => {
@@ -157,6 +165,8 @@ describe("settings files the app would not read, and files that are not settings
 
   it("GIVEN a settings file over 1 MiB WHEN loading THEN it is refused by size", async () => {
     const dir = project({ "terraform.tfvars": `# ${"x".repeat(MAX_TFVARS_BYTES)}\n` });
-    await expect(loadDeployments(dir)).rejects.toThrow(/terraform\.tfvars has a problem:\n {2}- is \d+ bytes; a settings file is at most 1048576 bytes/);
+    await expect(loadDeployments(dir)).rejects.toThrow(
+      /terraform\.tfvars has a problem:\n {2}- is \d+ bytes; a settings file is at most 1048576 bytes/,
+    );
   });
 });

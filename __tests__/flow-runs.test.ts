@@ -42,7 +42,9 @@ describe("flow-run settings", () => {
 
   it("gives flow runs the key's secret with its JSON key, from an existing secret", () => {
     const { properties } = templateOf(synthVariant("existing_secret").json).variables;
-    expect(properties.prefect_api_key_secret_arn.default).toBe("arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123:api_key::");
+    expect(properties.prefect_api_key_secret_arn.default).toBe(
+      "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123:api_key::",
+    );
   });
 
   it("attaches flow_run_policy_arns to the flow-run task role only", () => {

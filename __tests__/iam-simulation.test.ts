@@ -59,7 +59,10 @@ const SCENARIOS: Scenario[] = [
   { name: "ecs_event_observer = false", values: { ecs_event_observer: false } },
   { name: "existing_secret", values: VARIANTS.existing_secret },
   { name: "existing_secret under a customer-managed KMS key", values: { ...VARIANTS.existing_secret, existing_api_key_secret_kms_key_arn: KMS_KEY } },
-  { name: "an existing secret and its KMS key in eu-west-1", values: { existing_api_key_secret_arn: EU_SECRET, existing_api_key_secret_kms_key_arn: EU_KMS_KEY } },
+  {
+    name: "an existing secret and its KMS key in eu-west-1",
+    values: { existing_api_key_secret_arn: EU_SECRET, existing_api_key_secret_kms_key_arn: EU_KMS_KEY },
+  },
   { name: "self_hosted (auth string)", values: VARIANTS.self_hosted },
 ];
 
@@ -124,7 +127,10 @@ function modelOf(scenario: Scenario): StackModel {
   const { json } = synth(scenario.values);
   const fake = new FakeAwsValues(json);
   const region = fake.region;
-  const roles = Object.fromEntries(Object.entries(ROLE_IDS).map(([key, id]) => [key, roleUnderTest(json, fake, id)])) as Record<RoleKey, RoleUnderTest>;
+  const roles = Object.fromEntries(Object.entries(ROLE_IDS).map(([key, id]) => [key, roleUnderTest(json, fake, id)])) as Record<
+    RoleKey,
+    RoleUnderTest
+  >;
 
   // The worker: the ECS task definition this stack registers.
   const taskDefinition = json.resource.aws_ecs_task_definition.worker_task_definition;
@@ -291,16 +297,14 @@ const CALLS: Call[] = [
       ["sqs_client.delete_message (ack)", 313, "sqs:DeleteMessage"],
       ["sqs_client.change_message_visibility (extend_visibility while handlers run)", 328, "sqs:ChangeMessageVisibility"],
     ] as const
-  ).map(
-    ([call, line, action]): Call => ({
-      caller: "observer",
-      call,
-      source: `${OBSERVER}:${line}`,
-      role: workerTaskRole,
-      when: withQueue,
-      requests: (m) => [{ action, resource: queueArn(m) }],
-    }),
-  ),
+  ).map(([call, line, action]): Call => ({
+    caller: "observer",
+    call,
+    source: `${OBSERVER}:${line}`,
+    role: workerTaskRole,
+    when: withQueue,
+    requests: (m) => [{ action, resource: queueArn(m) }],
+  })),
   {
     caller: "observer",
     call: "ecs_client.describe_tasks(include=['TAGS']) (EcsTaskTagsReader.read_tags)",
@@ -350,7 +354,10 @@ const CALLS: Call[] = [
     source: DOCS.executionRole,
     role: workerExecutionRole,
     when: (m) => m.worker.ecrRepositoryArn !== undefined,
-    requests: (m) => [{ action: "ecr:GetAuthorizationToken", resource: "*" }, ...ECR_PULL.map((action) => ({ action, resource: m.worker.ecrRepositoryArn! }))],
+    requests: (m) => [
+      { action: "ecr:GetAuthorizationToken", resource: "*" },
+      ...ECR_PULL.map((action) => ({ action, resource: m.worker.ecrRepositoryArn! })),
+    ],
   },
   {
     caller: "ECS agent (worker)",
@@ -384,7 +391,10 @@ const CALLS: Call[] = [
     source: DOCS.executionRole,
     role: flowRunExecutionRole,
     when: (m) => m.flowRun.ecrRepositoryArn !== undefined,
-    requests: (m) => [{ action: "ecr:GetAuthorizationToken", resource: "*" }, ...ECR_PULL.map((action) => ({ action, resource: m.flowRun.ecrRepositoryArn! }))],
+    requests: (m) => [
+      { action: "ecr:GetAuthorizationToken", resource: "*" },
+      ...ECR_PULL.map((action) => ({ action, resource: m.flowRun.ecrRepositoryArn! })),
+    ],
   },
   {
     caller: "ECS agent (flow run)",
@@ -443,10 +453,12 @@ const CALLS: Call[] = [
     role: workerTaskRole,
     when: (m) => m.json.resource.aws_ecs_service.worker_service.enable_execute_command === true,
     requests: () =>
-      ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"].map((action) => ({
-        action,
-        resource: "*",
-      })),
+      ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"].map(
+        (action) => ({
+          action,
+          resource: "*",
+        }),
+      ),
   },
 ];
 
@@ -475,7 +487,11 @@ const REFUSALS: Refusal[] = [
   {
     what: "RunTask in the account's default cluster",
     role: workerTaskRole,
-    request: (m) => ({ action: "ecs:RunTask", resource: m.flowRunTaskDefinitionArn, context: { "ecs:cluster": `${arnPrefix("ecs", m.region)}:cluster/default` } }),
+    request: (m) => ({
+      action: "ecs:RunTask",
+      resource: m.flowRunTaskDefinitionArn,
+      context: { "ecs:cluster": `${arnPrefix("ecs", m.region)}:cluster/default` },
+    }),
   },
   {
     what: "RunTask of a task definition shared from another account",
@@ -487,11 +503,18 @@ const REFUSALS: Refusal[] = [
     }),
   },
   { what: "StopTask on another cluster's task", role: workerTaskRole, request: (m) => ({ action: "ecs:StopTask", resource: otherClustersTask(m) }) },
-  { what: "DescribeTasks on another cluster's task", role: workerTaskRole, request: (m) => ({ action: "ecs:DescribeTasks", resource: otherClustersTask(m) }) },
+  {
+    what: "DescribeTasks on another cluster's task",
+    role: workerTaskRole,
+    request: (m) => ({ action: "ecs:DescribeTasks", resource: otherClustersTask(m) }),
+  },
   {
     what: "StopTask in a same-named cluster of another region",
     role: workerTaskRole,
-    request: (m) => ({ action: "ecs:StopTask", resource: `${arnPrefix("ecs", m.region === "eu-west-1" ? "us-west-2" : "eu-west-1")}:task/${m.clusterName}/${TASK_ID}` }),
+    request: (m) => ({
+      action: "ecs:StopTask",
+      resource: `${arnPrefix("ecs", m.region === "eu-west-1" ? "us-west-2" : "eu-west-1")}:task/${m.clusterName}/${TASK_ID}`,
+    }),
   },
   {
     what: "PassRole of the worker's own task role",
@@ -501,7 +524,11 @@ const REFUSALS: Refusal[] = [
   {
     what: "PassRole of an unrelated role",
     role: workerTaskRole,
-    request: () => ({ action: "iam:PassRole", resource: `arn:${PARTITION}:iam::${ACCOUNT}:role/admin`, context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }),
+    request: () => ({
+      action: "iam:PassRole",
+      resource: `arn:${PARTITION}:iam::${ACCOUNT}:role/admin`,
+      context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+    }),
   },
   {
     what: "PassRole of the flow-run task role to Lambda",
@@ -564,7 +591,11 @@ const REFUSALS: Refusal[] = [
     role: () => ({ principal: "events.amazonaws.com" }),
     when: withQueue,
     resourcePolicy: (m) => m.queuePolicy,
-    request: (m) => ({ action: "sqs:SendMessage", resource: queueArn(m), context: { "aws:SourceArn": `${arnPrefix("events", m.region)}:rule/someone-elses-rule` } }),
+    request: (m) => ({
+      action: "sqs:SendMessage",
+      resource: queueArn(m),
+      context: { "aws:SourceArn": `${arnPrefix("events", m.region)}:rule/someone-elses-rule` },
+    }),
   },
   {
     what: "GetLogEvents from the worker's own log group (the observer reads flow-run logs only)",
@@ -605,7 +636,11 @@ const REFUSALS: Refusal[] = [
       role: (m) => m.roles[key],
       when: (m) => m.kmsKeyArn !== undefined,
       resourcePolicy: keyPolicy,
-      request: (m) => ({ action: "kms:Decrypt", resource: m.kmsKeyArn!, context: { "kms:ViaService": `ssm.${regionOf(m.kmsKeyArn!)}.amazonaws.com` } }),
+      request: (m) => ({
+        action: "kms:Decrypt",
+        resource: m.kmsKeyArn!,
+        context: { "kms:ViaService": `ssm.${regionOf(m.kmsKeyArn!)}.amazonaws.com` },
+      }),
     },
     {
       what: `kms:Decrypt through Secrets Manager of another region than the secret's (${key} role)`,
@@ -624,23 +659,32 @@ const REFUSALS: Refusal[] = [
       role: (m) => m.roles[key],
       when: (m) => m.kmsKeyArn !== undefined,
       resourcePolicy: keyPolicy,
-      request: (m) => ({ action: "kms:Decrypt", resource: m.kmsKeyArn!.replace(/key\/.*/, "key/ffffffff-ffff-4fff-8fff-ffffffffffff"), context: kmsVia(onlySecret(m)!) }),
+      request: (m) => ({
+        action: "kms:Decrypt",
+        resource: m.kmsKeyArn!.replace(/key\/.*/, "key/ffffffff-ffff-4fff-8fff-ffffffffffff"),
+        context: kmsVia(onlySecret(m)!),
+      }),
     },
   ]),
   ...(
     [
-      ["ClientMount through another access point", (m: StackModel) => ({ "elasticfilesystem:AccessPointArn": m.flowRun.efs!.accessPointArn.replace(/fsap-\w+/, "fsap-0fedcba9876543210") })],
+      [
+        "ClientMount through another access point",
+        (m: StackModel) => ({ "elasticfilesystem:AccessPointArn": m.flowRun.efs!.accessPointArn.replace(/fsap-\w+/, "fsap-0fedcba9876543210") }),
+      ],
       ["ClientMount without an access point", () => ({})],
     ] as const
-  ).map(
-    ([what, context]): Refusal => ({
-      what,
-      role: flowRunTaskRole,
-      when: (m) => m.flowRun.efs !== undefined,
-      resourcePolicy: (m) => m.efsFileSystemPolicy,
-      request: (m) => ({ action: "elasticfilesystem:ClientMount", resource: m.flowRun.efs!.fileSystemArn, context: { ...context(m), "aws:SecureTransport": "true" } }),
+  ).map(([what, context]): Refusal => ({
+    what,
+    role: flowRunTaskRole,
+    when: (m) => m.flowRun.efs !== undefined,
+    resourcePolicy: (m) => m.efsFileSystemPolicy,
+    request: (m) => ({
+      action: "elasticfilesystem:ClientMount",
+      resource: m.flowRun.efs!.fileSystemArn,
+      context: { ...context(m), "aws:SecureTransport": "true" },
     }),
-  ),
+  })),
   {
     what: "ClientRootAccess through the access point",
     role: flowRunTaskRole,
@@ -744,7 +788,10 @@ describe.each(MODELS)("IAM simulation: GIVEN $scenario", (m) => {
     const problems: Record<string, string[]> = {};
     const session = m.roles.workerTask.sessionArn;
     const check = async (name: string, document: unknown, kind: "identity" | "resource", attachedTo?: string) => {
-      const found = await policyProblems(document, kind, session, { attachedTo, resourcePolicyOf: (r) => (r.includes(":kms:") ? keyPolicy() : undefined) });
+      const found = await policyProblems(document, kind, session, {
+        attachedTo,
+        resourcePolicyOf: (r) => (r.includes(":kms:") ? keyPolicy() : undefined),
+      });
       if (found.length) problems[name] = found;
     };
     for (const [id, p] of Object.entries(m.json.resource.aws_iam_role_policy)) await check(id, m.fake.policy(p.policy), "identity");
@@ -774,7 +821,9 @@ describe.each(MODELS)("IAM simulation: GIVEN $scenario", (m) => {
     );
     // Without the observer's queue the worker still gets what older prefect-aws workers called
     // themselves (watching tasks, streaming logs, deregistering), which the observer does now.
-    const kept = withQueue(m) ? [] : ["ecs:DescribeTasks", "logs:GetLogEvents", "ecs:DeregisterTaskDefinition"].map((a) => `${m.roles.workerTask.name}: ${a}`);
+    const kept = withQueue(m)
+      ? []
+      : ["ecs:DescribeTasks", "logs:GetLogEvents", "ecs:DeregisterTaskDefinition"].map((a) => `${m.roles.workerTask.name}: ${a}`);
     expect(unused.sort()).toEqual(kept.sort());
   });
 });

@@ -27,12 +27,19 @@ describe("IAM", () => {
       "${aws_iam_role.iam_flow_run_execution_role.name}",
       "${aws_iam_role.iam_worker_execution_role.name}",
     ]);
-    expect(attachments[0].policy_arn).toBe("arn:${data.aws_partition.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
+    expect(attachments[0].policy_arn).toBe(
+      "arn:${data.aws_partition.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    );
   });
 
   it("lets the worker execution role read only the Prefect credential secret", () => {
     expect(policyOf(json, "iam_worker_execution_read_prefect_credential_policy").Statement).toEqual([
-      { Effect: "Allow", Sid: "ReadPrefectCredential", Action: "secretsmanager:GetSecretValue", Resource: "${aws_secretsmanager_secret.secrets_secret.arn}" },
+      {
+        Effect: "Allow",
+        Sid: "ReadPrefectCredential",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: "${aws_secretsmanager_secret.secrets_secret.arn}",
+      },
     ]);
   });
 
@@ -60,7 +67,9 @@ describe("IAM", () => {
     });
 
     it("scopes RunTask to this cluster and StopTask/DescribeTasks to its tasks", () => {
-      expect(statement(policy, "RunTasksInThisCluster").Condition).toEqual({ ArnEquals: { "ecs:cluster": "${aws_ecs_cluster.cluster_cluster.arn}" } });
+      expect(statement(policy, "RunTasksInThisCluster").Condition).toEqual({
+        ArnEquals: { "ecs:cluster": "${aws_ecs_cluster.cluster_cluster.arn}" },
+      });
       expect(statement(policy, "WatchAndStopTasksInThisCluster").Resource).toBe(
         "${local.iam_ecs_arn_prefix}:task/${aws_ecs_cluster.cluster_cluster.name}/*",
       );
@@ -83,9 +92,18 @@ describe("IAM", () => {
     it("uses Resource * only for actions without resource-level permissions", () => {
       const wildcard = policy.Statement.filter((s: any) => s.Resource === "*").flatMap((s: any) => [s.Action].flat());
       expect(wildcard.sort()).toEqual(
-        ["ec2:DescribeSubnets", "ec2:DescribeVpcs", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:TagResource"].sort(),
+        [
+          "ec2:DescribeSubnets",
+          "ec2:DescribeVpcs",
+          "ecs:DeregisterTaskDefinition",
+          "ecs:DescribeTaskDefinition",
+          "ecs:RegisterTaskDefinition",
+          "ecs:TagResource",
+        ].sort(),
       );
-      expect(statement(policy, "TagWhatItCreates").Condition).toEqual({ StringEquals: { "ecs:CreateAction": ["RunTask", "RegisterTaskDefinition"] } });
+      expect(statement(policy, "TagWhatItCreates").Condition).toEqual({
+        StringEquals: { "ecs:CreateAction": ["RunTask", "RegisterTaskDefinition"] },
+      });
     });
 
     it("GIVEN ECS Exec on THEN the SSM message channels are added", () => {

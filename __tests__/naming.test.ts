@@ -22,7 +22,10 @@ describe("names shared by stacks, scripts and CI", () => {
   it("GIVEN `npm run stack-name` WHEN it runs THEN it loads no AWS provider classes", () => {
     // Run the script as npm does, with a preloaded probe that lists the modules in require's cache at exit.
     const probe = join(mkdtempSync(join(tmpdir(), "prefect-ecs-probe-")), "probe.cjs");
-    writeFileSync(probe, 'process.on("exit", () => console.error("AWS_MODULES=" + Object.keys(require.cache).filter((k) => k.includes("provider-aws")).length));\n');
+    writeFileSync(
+      probe,
+      'process.on("exit", () => console.error("AWS_MODULES=" + Object.keys(require.cache).filter((k) => k.includes("provider-aws")).length));\n',
+    );
     const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "--require", probe, join(ROOT, "scripts", "stack-name.ts")], {
       cwd: ROOT,
       encoding: "utf8",

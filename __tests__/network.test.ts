@@ -60,7 +60,11 @@ describe("network", () => {
   it("GIVEN nat_gateway_mode single THEN one NAT gateway with one Elastic IP serves every AZ", () => {
     expect(Object.keys(resources(json, "aws_nat_gateway"))).toHaveLength(1);
     expect(Object.keys(resources(json, "aws_eip"))).toHaveLength(1);
-    const natTargets = new Set(Object.values(resources(json, "aws_route")).map((r) => r.nat_gateway_id).filter(Boolean));
+    const natTargets = new Set(
+      Object.values(resources(json, "aws_route"))
+        .map((r) => r.nat_gateway_id)
+        .filter(Boolean),
+    );
     expect([...natTargets]).toEqual(["${aws_nat_gateway.network_nat_gateway_0.id}"]);
   });
 
@@ -75,11 +79,17 @@ describe("network", () => {
   it("adds a free S3 gateway endpoint on every private route table", () => {
     const endpoint = only(json, "aws_vpc_endpoint");
     expect(endpoint).toMatchObject({ vpc_endpoint_type: "Gateway", service_name: "com.amazonaws.us-east-1.s3" });
-    expect(endpoint.route_table_ids).toEqual(["${aws_route_table.network_private_route_table_0.id}", "${aws_route_table.network_private_route_table_1.id}"]);
+    expect(endpoint.route_table_ids).toEqual([
+      "${aws_route_table.network_private_route_table_0.id}",
+      "${aws_route_table.network_private_route_table_1.id}",
+    ]);
   });
 
   it("sends VPC flow logs to a log group with retention, through a role scoped to that group", () => {
-    expect(only(json, "aws_flow_log")).toMatchObject({ traffic_type: "ALL", log_destination: "${aws_cloudwatch_log_group.network_flow_log_group.arn}" });
+    expect(only(json, "aws_flow_log")).toMatchObject({
+      traffic_type: "ALL",
+      log_destination: "${aws_cloudwatch_log_group.network_flow_log_group.arn}",
+    });
     expect(resources(json, "aws_cloudwatch_log_group").network_flow_log_group.retention_in_days).toBe(30);
     const policy = JSON.parse(resources(json, "aws_iam_role_policy").network_flow_log_role_policy.policy);
     expect(policy.Statement[0].Resource).toBe("${aws_cloudwatch_log_group.network_flow_log_group.arn}:*");
@@ -95,7 +105,12 @@ describe("network", () => {
     const withEndpoints = synth({ vpc_interface_endpoints: true }).json;
     const endpoints = Object.values(resources(withEndpoints, "aws_vpc_endpoint")).filter((e) => e.vpc_endpoint_type === "Interface");
     expect(endpoints.map((e) => e.service_name).sort()).toEqual(
-      ["com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.ecr.dkr", "com.amazonaws.us-east-1.logs", "com.amazonaws.us-east-1.secretsmanager"].sort(),
+      [
+        "com.amazonaws.us-east-1.ecr.api",
+        "com.amazonaws.us-east-1.ecr.dkr",
+        "com.amazonaws.us-east-1.logs",
+        "com.amazonaws.us-east-1.secretsmanager",
+      ].sort(),
     );
     expect(endpoints.every((e) => e.private_dns_enabled === true && e.subnet_ids.length === 2)).toBe(true);
     expect(resources(withEndpoints, "aws_vpc_security_group_ingress_rule").network_endpoint_https_from_vpc).toMatchObject({

@@ -9,9 +9,30 @@ describe("the Prefect connection, decided in one place", () => {
   it.each([
     // [case, settings, needs at plan time (account+workspace, key, auth string), store, tasks get, pool command gets]
     ["Cloud, managed secret", {}, [true, true, false], "managed:PREFECT_API_KEY", "PREFECT_API_KEY", "PREFECT_API_KEY"],
-    ["Cloud, managed secret, pool by hand", { manage_work_pool: false }, [true, true, false], "managed:PREFECT_API_KEY", "PREFECT_API_KEY", undefined],
-    ["Cloud, own secret, managed pool", { existing_api_key_secret_arn: SECRET }, [true, true, false], "existing:PREFECT_API_KEY", "PREFECT_API_KEY", "PREFECT_API_KEY"],
-    ["Cloud, own secret, pool by hand", { existing_api_key_secret_arn: SECRET, manage_work_pool: false }, [true, false, false], "existing:PREFECT_API_KEY", "PREFECT_API_KEY", undefined],
+    [
+      "Cloud, managed secret, pool by hand",
+      { manage_work_pool: false },
+      [true, true, false],
+      "managed:PREFECT_API_KEY",
+      "PREFECT_API_KEY",
+      undefined,
+    ],
+    [
+      "Cloud, own secret, managed pool",
+      { existing_api_key_secret_arn: SECRET },
+      [true, true, false],
+      "existing:PREFECT_API_KEY",
+      "PREFECT_API_KEY",
+      "PREFECT_API_KEY",
+    ],
+    [
+      "Cloud, own secret, pool by hand",
+      { existing_api_key_secret_arn: SECRET, manage_work_pool: false },
+      [true, false, false],
+      "existing:PREFECT_API_KEY",
+      "PREFECT_API_KEY",
+      undefined,
+    ],
     ["self-hosted, no auth", { prefect_api_url: "https://p.example.com/api" }, [false, false, false], "none", undefined, undefined],
     [
       "self-hosted, auth string",

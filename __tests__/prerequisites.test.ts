@@ -19,17 +19,20 @@ describe("prerequisites: what the pool and the worker wait for", () => {
     expect([...named].filter((address) => !deps.includes(address))).toEqual([]);
   });
 
-  it.each(Object.keys(CASES))("GIVEN the %s stack THEN flow-run policy attachments are in the pool's depends_on (IAM is eventually consistent)", (name) => {
-    const { json } = synth(CASES[name]) as { json: any };
-    const deps: string[] = json.resource.null_resource.work_pool_pool.depends_on;
-    const attachments = Object.entries(json.resource.aws_iam_role_policy_attachment ?? {})
-      .filter(([, a]: [string, any]) => String(a.role).includes("flow_run"))
-      .map(([id]) => `aws_iam_role_policy_attachment.${id}`);
-    const inline = Object.entries(json.resource.aws_iam_role_policy ?? {})
-      .filter(([, p]: [string, any]) => String(p.role).includes("flow_run"))
-      .map(([id]) => `aws_iam_role_policy.${id}`);
-    expect([...attachments, ...inline].filter((address) => !deps.includes(address))).toEqual([]);
-  });
+  it.each(Object.keys(CASES))(
+    "GIVEN the %s stack THEN flow-run policy attachments are in the pool's depends_on (IAM is eventually consistent)",
+    (name) => {
+      const { json } = synth(CASES[name]) as { json: any };
+      const deps: string[] = json.resource.null_resource.work_pool_pool.depends_on;
+      const attachments = Object.entries(json.resource.aws_iam_role_policy_attachment ?? {})
+        .filter(([, a]: [string, any]) => String(a.role).includes("flow_run"))
+        .map(([id]) => `aws_iam_role_policy_attachment.${id}`);
+      const inline = Object.entries(json.resource.aws_iam_role_policy ?? {})
+        .filter(([, p]: [string, any]) => String(p.role).includes("flow_run"))
+        .map(([id]) => `aws_iam_role_policy.${id}`);
+      expect([...attachments, ...inline].filter((address) => !deps.includes(address))).toEqual([]);
+    },
+  );
 
   it("GIVEN a managed secret THEN the worker waits for its value, its policies and the pool's template", () => {
     const { json } = synth() as { json: any };

@@ -17,7 +17,9 @@ class TwoPaths extends ReadableIdStack {
 describe("the readable id policy", () => {
   it("GIVEN flow_run/task_queue and flow/run_task_queue WHEN synthesized THEN synth fails naming both construct paths", () => {
     const stack = new TwoPaths(Testing.app(), ["flow_run", "task_queue"], ["flow", "run_task_queue"]);
-    expect(() => Testing.synth(stack)).toThrow('Two constructs would share the Terraform id "flow_run_task_queue": ids/flow_run/task_queue and ids/flow/run_task_queue');
+    expect(() => Testing.synth(stack)).toThrow(
+      'Two constructs would share the Terraform id "flow_run_task_queue": ids/flow_run/task_queue and ids/flow/run_task_queue',
+    );
   });
 
   it("GIVEN paths that join to different ids WHEN synthesized THEN each keeps its readable id", () => {
@@ -26,7 +28,13 @@ describe("the readable id policy", () => {
   });
 
   it("GIVEN the full stack with every option WHEN synthesized THEN no two constructs collide and ids are construct paths", () => {
-    const { json } = synth({ flow_run_efs: true, vpc_interface_endpoints: true, worker_max_count: 3, enable_ecs_exec: true, service_discovery_namespace: "prefect.internal" });
+    const { json } = synth({
+      flow_run_efs: true,
+      vpc_interface_endpoints: true,
+      worker_max_count: 3,
+      enable_ecs_exec: true,
+      service_discovery_namespace: "prefect.internal",
+    });
     expect(Object.keys(json.resource.aws_vpc)).toEqual(["network_vpc"]);
     expect(Object.keys(json.resource.aws_ecs_service)).toEqual(["worker_service"]);
   });

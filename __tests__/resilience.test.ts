@@ -26,8 +26,18 @@ describe("worker autoscaling", () => {
   it("tracks CPU and memory targets with cooldowns", () => {
     const policies = Object.values(resources(json, "aws_appautoscaling_policy")).map((p) => p.target_tracking_scaling_policy_configuration);
     expect(policies).toEqual([
-      { predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" }, target_value: 60, scale_out_cooldown: 60, scale_in_cooldown: 300 },
-      { predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageMemoryUtilization" }, target_value: 80, scale_out_cooldown: 60, scale_in_cooldown: 300 },
+      {
+        predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" },
+        target_value: 60,
+        scale_out_cooldown: 60,
+        scale_in_cooldown: 300,
+      },
+      {
+        predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageMemoryUtilization" },
+        target_value: 80,
+        scale_out_cooldown: 60,
+        scale_in_cooldown: 300,
+      },
     ]);
   });
 

@@ -22,12 +22,19 @@ describe("Prefect's reserved work pool names (PrefectHQ/prefect src/prefect/serv
     expect(name).toBe("dev-prefect-ecs");
   });
 
-  it.each(["prefect-ecs", "Prefect", "PREFECTpool", "prefect_pool"])("GIVEN work_pool_name = %s WHEN parsed THEN it is refused, naming the key and Prefect's rule", (name) => {
-    expect(problemsFor({ work_pool_name: name })).toMatch(new RegExp(`work_pool_name = "${name}" is not valid: Prefect reserves work pool names starting with "prefect"`));
-  });
+  it.each(["prefect-ecs", "Prefect", "PREFECTpool", "prefect_pool"])(
+    "GIVEN work_pool_name = %s WHEN parsed THEN it is refused, naming the key and Prefect's rule",
+    (name) => {
+      expect(problemsFor({ work_pool_name: name })).toMatch(
+        new RegExp(`work_pool_name = "${name}" is not valid: Prefect reserves work pool names starting with "prefect"`),
+      );
+    },
+  );
 
   it("GIVEN an environment that makes the default pool name start with 'prefect' WHEN parsed THEN it says so and how to fix it", () => {
-    expect(problemsFor({ environment: "prefectx" })).toMatch(/environment = "prefectx" gives the default work pool name "prefectx-prefect-ecs".*set work_pool_name/);
+    expect(problemsFor({ environment: "prefectx" })).toMatch(
+      /environment = "prefectx" gives the default work pool name "prefectx-prefect-ecs".*set work_pool_name/,
+    );
     accepts({ environment: "prefectx", work_pool_name: "ecs-x" });
   });
 
@@ -40,7 +47,7 @@ describe("AWS tag rules (https://docs.aws.amazon.com/tag-editor/latest/userguide
   it.each([
     ["a character outside AWS's set", { "R&D": "x" }, /key "R&D" has a character AWS refuses in tags/],
     ["a value with a character outside the set", { Team: "a;b" }, /the value of "Team" has a character AWS refuses/],
-    ["Terraform template syntax in a value", { Team: "${file(\"/etc/passwd\")}" }, /the value of "Team" has a character AWS refuses/],
+    ["Terraform template syntax in a value", { Team: '${file("/etc/passwd")}' }, /the value of "Team" has a character AWS refuses/],
     ["the reserved aws: prefix in another case", { "AWS:owner": "x" }, /key "AWS:owner" starts with "aws:", which AWS reserves/],
     ["the stack's own key in another case", { project: "x" }, /key "project" is the stack's own Project tag/],
     ["the Name tag the stack sets per resource", { name: "x" }, /key "name" is the stack's own Name tag/],
@@ -169,7 +176,9 @@ describe("list limits", () => {
 
   it("GIVEN 11 flow-run policies WHEN parsed THEN they are refused: IAM attaches 10 managed policies per role by default (reference_iam-quotas)", () => {
     const arns = Array.from({ length: 11 }, (_, i) => `arn:aws:iam::123456789012:policy/flows-${i}`);
-    expect(problemsFor({ flow_run_policy_arns: arns })).toMatch(/flow_run_policy_arns = .* is not valid: it lists 11; IAM attaches at most 10 managed policies/);
+    expect(problemsFor({ flow_run_policy_arns: arns })).toMatch(
+      /flow_run_policy_arns = .* is not valid: it lists 11; IAM attaches at most 10 managed policies/,
+    );
     accepts({ flow_run_policy_arns: arns.slice(0, 10) });
   });
 
@@ -181,7 +190,8 @@ describe("list limits", () => {
     for (const d of looked) expect(d.lifecycle.postcondition[0].condition).toBe('${self.vpc_id == "vpc-0123456789abcdef0"}');
     expect(looked[0].lifecycle.postcondition).toHaveLength(1);
     expect(looked[2].lifecycle.postcondition[1]).toEqual({
-      condition: "${!contains([data.aws_subnet.existing_subnets_subnet_0.availability_zone, data.aws_subnet.existing_subnets_subnet_1.availability_zone], self.availability_zone)}",
+      condition:
+        "${!contains([data.aws_subnet.existing_subnets_subnet_0.availability_zone, data.aws_subnet.existing_subnets_subnet_1.availability_zone], self.availability_zone)}",
       error_message: expect.stringContaining("existing_private_subnet_ids: subnet-0123456789abcde03 is in an AZ an earlier subnet of the list uses"),
     });
     // Without EFS no lookup: the existing-VPC stack still plans without AWS access at plan time.
@@ -195,14 +205,24 @@ describe("list limits", () => {
 });
 
 describe("VPC CIDR ranges that are reserved or unusable (vpc-cidr-blocks.html; RFC 6890)", () => {
-  it.each(["127.0.0.0/16", "169.254.0.0/16", "172.17.0.0/16", "172.16.0.0/16".replace("16.0.0/16", "17.128.0/24"), "198.19.0.0/16", "0.0.0.0/16", "224.0.0.0/16", "240.0.0.0/16"])(
-    "GIVEN vpc_cidr = %s WHEN parsed THEN it is refused, naming the range",
-    (cidr) => {
-      expect(problemsFor({ vpc_cidr: cidr })).toMatch(new RegExp(`vpc_cidr = "${cidr.replace(/[./]/g, "\\$&")}" is not valid: it overlaps \\S+, which`));
-    },
-  );
+  it.each([
+    "127.0.0.0/16",
+    "169.254.0.0/16",
+    "172.17.0.0/16",
+    "172.16.0.0/16".replace("16.0.0/16", "17.128.0/24"),
+    "198.19.0.0/16",
+    "0.0.0.0/16",
+    "224.0.0.0/16",
+    "240.0.0.0/16",
+  ])("GIVEN vpc_cidr = %s WHEN parsed THEN it is refused, naming the range", (cidr) => {
+    expect(problemsFor({ vpc_cidr: cidr })).toMatch(
+      new RegExp(`vpc_cidr = "${cidr.replace(/[./]/g, "\\$&")}" is not valid: it overlaps \\S+, which`),
+    );
+  });
 
-  it.each(["10.0.0.0/16", "172.16.0.0/16", "192.168.0.0/20", "100.64.0.0/16"])("GIVEN vpc_cidr = %s WHEN parsed THEN it is accepted", (cidr) => accepts({ vpc_cidr: cidr }));
+  it.each(["10.0.0.0/16", "172.16.0.0/16", "192.168.0.0/20", "100.64.0.0/16"])("GIVEN vpc_cidr = %s WHEN parsed THEN it is accepted", (cidr) =>
+    accepts({ vpc_cidr: cidr }),
+  );
 });
 
 describe("image references Docker and ECS accept (distribution/reference grammar; ECS ContainerDefinition.image ≤ 255)", () => {
@@ -224,7 +244,9 @@ describe("image references Docker and ECS accept (distribution/reference grammar
     ["template syntax", "acme/${var.x}:1"],
     ["over 255 characters", `registry.example.com/${"a".repeat(240)}:1`],
   ])("GIVEN %s WHEN parsed THEN it is refused", (_what, image) => {
-    expect(problemsFor({ flow_run_image: image })).toMatch(/^flow_run_image = .* is not valid: (use an image reference Docker accepts|ECS accepts image references of at most 255)/);
+    expect(problemsFor({ flow_run_image: image })).toMatch(
+      /^flow_run_image = .* is not valid: (use an image reference Docker accepts|ECS accepts image references of at most 255)/,
+    );
   });
 });
 
@@ -236,7 +258,9 @@ describe("EFS mount paths that would hide what the flow container needs", () => 
     },
   );
 
-  it.each(["/mnt/efs", "/data", "/srv/shared", "/home/flows"])("GIVEN %s WHEN parsed THEN it is accepted", (path) => accepts({ flow_run_efs: true, flow_run_efs_mount_path: path }));
+  it.each(["/mnt/efs", "/data", "/srv/shared", "/home/flows"])("GIVEN %s WHEN parsed THEN it is accepted", (path) =>
+    accepts({ flow_run_efs: true, flow_run_efs_mount_path: path }),
+  );
 });
 
 describe("prefect_api_url: usable, and never a carrier of secrets", () => {
@@ -266,7 +290,9 @@ describe("prefect_api_url: usable, and never a carrier of secrets", () => {
   });
 
   it("GIVEN http:// to a public host WHEN parsed THEN it is refused unless prefect_api_allow_plain_http is set", () => {
-    expect(problemsFor({ prefect_api_url: "http://prefect.example.com/api" })).toMatch(/sends the API key or auth string over plain HTTP.*prefect_api_allow_plain_http = true/);
+    expect(problemsFor({ prefect_api_url: "http://prefect.example.com/api" })).toMatch(
+      /sends the API key or auth string over plain HTTP.*prefect_api_allow_plain_http = true/,
+    );
     accepts({ prefect_api_url: "http://prefect.example.com/api", prefect_api_allow_plain_http: true });
   });
 
@@ -276,7 +302,9 @@ describe("prefect_api_url: usable, and never a carrier of secrets", () => {
   );
 
   it("GIVEN http:// to a public name inside the Cloud Map namespace WHEN parsed THEN it is still refused: the pool command resolves it on the operator's machine", () => {
-    expect(problemsFor({ prefect_api_url: "http://attacker.example.com/api", service_discovery_namespace: "example.com" })).toMatch(/over plain HTTP to a host that is not private/);
+    expect(problemsFor({ prefect_api_url: "http://attacker.example.com/api", service_discovery_namespace: "example.com" })).toMatch(
+      /over plain HTTP to a host that is not private/,
+    );
   });
 
   it.each([
@@ -317,7 +345,11 @@ describe("credentials never appear in a message", () => {
   });
 
   it("GIVEN a wrongly typed auth string WHEN parsed THEN its value is hidden too", () => {
-    const message = problemsFor({ prefect_api_url: "https://p.example.com/api", self_hosted_auth: "auth_string", prefect_api_auth_string: [`admin:${KEY}`] });
+    const message = problemsFor({
+      prefect_api_url: "https://p.example.com/api",
+      self_hosted_auth: "auth_string",
+      prefect_api_auth_string: [`admin:${KEY}`],
+    });
     expect(message).toContain("prefect_api_auth_string = (hidden)");
     expect(message).not.toContain(KEY);
   });
@@ -328,7 +360,11 @@ describe("odd inputs a new user or an attacker might give", () => {
     expect(problemsFor({ flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"] })).toMatch(
       /flow_run_policy_arns names an ARN outside the partition "aws" of aws_region \(not set, so "us-east-1"\): arn:aws-cn/,
     );
-    accepts({ aws_region: "cn-north-1", flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"], availability_zones: ["cn-north-1a", "cn-north-1b"] });
+    accepts({
+      aws_region: "cn-north-1",
+      flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+      availability_zones: ["cn-north-1a", "cn-north-1b"],
+    });
   });
 
   it("GIVEN cdktf's token syntax in a value WHEN parsed THEN it is refused instead of being resolved or crashing synth", () => {

@@ -24,15 +24,32 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   { plainHttpFlagUnused: { prefect_api_allow_plain_http: true } },
   { foreignPartition: { flow_run_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"] } },
   { kmsWithoutSecret: { existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } },
-  { kmsRegion: { existing_api_key_secret_arn: SECRET, existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } },
+  {
+    kmsRegion: {
+      existing_api_key_secret_arn: SECRET,
+      existing_api_key_secret_kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    },
+  },
   { reservedDerivedPool: { environment: "prefectx" } },
   { queueTwice: { work_queues: ["a", "a"] } },
   { imageAndTag: { flow_run_image: "acme/flows:1", flow_run_image_tag: "2" } },
   { latestImmutable: { flow_run_image_tag: "latest" } },
   { hubWithoutCredential: { ecr_pull_through_cache: "docker_hub" } },
-  { hubCredentialUnused: { docker_hub_credential_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-AbC123" } },
-  { hubCredentialName: { ecr_pull_through_cache: "docker_hub", docker_hub_credential_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbC123" } },
-  { hubCredentialRegion: { ecr_pull_through_cache: "docker_hub", docker_hub_credential_secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-AbC123" } },
+  {
+    hubCredentialUnused: { docker_hub_credential_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-AbC123" },
+  },
+  {
+    hubCredentialName: {
+      ecr_pull_through_cache: "docker_hub",
+      docker_hub_credential_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbC123",
+    },
+  },
+  {
+    hubCredentialRegion: {
+      ecr_pull_through_cache: "docker_hub",
+      docker_hub_credential_secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-AbC123",
+    },
+  },
   { mountPathWithoutEfs: { flow_run_efs_mount_path: "/data" } },
   { mountPathOverSystem: { flow_run_efs: true, flow_run_efs_mount_path: "/usr" } },
   { minAboveDesired: { worker_min_count: 2 } },

@@ -60,16 +60,23 @@ describe("Terraform variables", () => {
     expect(json.variable.tags.validation[0].condition).toContain(JSON.stringify('{"a":"1","b":"2"}'));
     const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123:a<1>&";
     const existing = synth({ existing_api_key_secret_arn: arn }).json;
-    expect(existing.variable.existing_api_key_secret_arn.validation[0].condition).toContain(JSON.stringify(JSON.stringify(arn).replace("<1>&", "\\u003c1\\u003e\\u0026")));
+    expect(existing.variable.existing_api_key_secret_arn.validation[0].condition).toContain(
+      JSON.stringify(JSON.stringify(arn).replace("<1>&", "\\u003c1\\u003e\\u0026")),
+    );
   });
 
   it("rejects an empty API key at plan time only when the stack uses the key", () => {
-    expect(json.variable.prefect_api_key.validation).toEqual([{ condition: "${length(trimspace(var.prefect_api_key)) > 0}", error_message: "prefect_api_key must not be empty." }]);
+    expect(json.variable.prefect_api_key.validation).toEqual([
+      { condition: "${length(trimspace(var.prefect_api_key)) > 0}", error_message: "prefect_api_key must not be empty." },
+    ]);
     expect(json.variable.prefect_api_auth_string.validation).toBeUndefined();
   });
 
   it("GIVEN an existing secret and no managed work pool THEN the API key variable is optional", () => {
-    const existing = synth({ existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123", manage_work_pool: false }).json;
+    const existing = synth({
+      existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbC123",
+      manage_work_pool: false,
+    }).json;
     expect(existing.variable.prefect_api_key).toMatchObject({ nullable: true, default: null });
   });
 });
@@ -169,6 +176,6 @@ describe("cluster and logs", () => {
 describe("jsonencode order", () => {
   it("GIVEN map keys beyond U+FFFF WHEN encoded THEN they sort by UTF-8 bytes, as Go's jsonencode does", () => {
     // U+FF71 (3 UTF-8 bytes, EF BD B1) sorts before U+20000 (4 bytes, F0 A0 80 80) in Go; UTF-16 order is the reverse.
-    expect(terraformJsonEncode({ "𠀀": "a", "ｱ": "b" })).toBe('{"ｱ":"b","𠀀":"a"}');
+    expect(terraformJsonEncode({ "𠀀": "a", ｱ: "b" })).toBe('{"ｱ":"b","𠀀":"a"}');
   });
 });

@@ -10,7 +10,11 @@ describe("state bootstrap stack", () => {
   });
 
   it("creates the bucket without force_destroy, protected from destroy", () => {
-    expect(only(json, "aws_s3_bucket")).toMatchObject({ bucket: "acme-prefect-ecs-state", force_destroy: false, lifecycle: { prevent_destroy: true } });
+    expect(only(json, "aws_s3_bucket")).toMatchObject({
+      bucket: "acme-prefect-ecs-state",
+      force_destroy: false,
+      lifecycle: { prevent_destroy: true },
+    });
   });
 
   it("versions and encrypts the bucket", () => {

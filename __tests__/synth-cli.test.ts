@@ -48,7 +48,10 @@ describe("synthesizing from terraform.tfvars", () => {
   });
 
   it("GIVEN environments/dev.tfvars and prod.tfvars WHEN synthesized THEN one stack per environment", () => {
-    const run = runApp('availability_zones = ["us-east-1a", "us-east-1b"]\n', { dev: 'worker_capacity = "fargate_spot"\n', prod: 'nat_gateway_mode = "per_az"\n' });
+    const run = runApp('availability_zones = ["us-east-1a", "us-east-1b"]\n', {
+      dev: 'worker_capacity = "fargate_spot"\n',
+      prod: 'nat_gateway_mode = "per_az"\n',
+    });
     expect(run.status, run.stderr).toBe(0);
     expect(readdirSync(join(run.dir, "cdktf.out", "stacks")).sort()).toEqual(["prefect-ecs-dev", "prefect-ecs-prod"]);
   });
@@ -87,7 +90,7 @@ describe("synthesizing from terraform.tfvars", () => {
     );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("prefect_api_key = (hidden) is not valid");
-    expect(run.stderr).toContain("prefect_api_url = \"https://***@prefect.example.com/api\" is not valid");
+    expect(run.stderr).toContain('prefect_api_url = "https://***@prefect.example.com/api" is not valid');
     expect(run.stdout + run.stderr).not.toContain(CANARY);
     expect(existsSync(join(run.dir, "cdktf.out"))).toBe(false);
   });
@@ -98,7 +101,6 @@ describe("synthesizing from terraform.tfvars", () => {
     expect(run.stderr).toMatch(/terraform.tfvars has a problem:\n {2}- is not valid HCL: line \d+, column \d+/);
   });
 });
-
 
 describe("npm run template", () => {
   it("GIVEN a synthesized, undeployed stack WHEN run THEN it prints a template Prefect's server accepts, with a note", async () => {

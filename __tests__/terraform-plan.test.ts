@@ -41,7 +41,8 @@ beforeAll(async () => {
   result = await initValidatePlan(modulesRoot(synthesized), PLAN_TIME_ENV);
 }, 300_000);
 
-const after = (name: string, address: string) => moduleChanges(result.json, name).find((c) => c.address === `module.${name}.${address}`)?.change.after;
+const after = (name: string, address: string) =>
+  moduleChanges(result.json, name).find((c) => c.address === `module.${name}.${address}`)?.change.after;
 const expressionsOf = (name: string, address: string) =>
   result.json.configuration.root_module.module_calls[name].module.resources.find((r: any) => r.address === address).expressions;
 

@@ -26,8 +26,16 @@ describe("reading terraform.tfvars", () => {
   });
 
   it("GIVEN HCL with lists, maps and comments THEN values come back typed", async () => {
-    const path = fileWith("ok.tfvars", '# comment\nworker_cpu = 1024\navailability_zones = ["us-east-1a", "us-east-1b"]\ntags = { Team = "data" }\nenable_ecs_exec = true\n');
-    expect(await readTfvars(path)).toEqual({ worker_cpu: 1024, availability_zones: ["us-east-1a", "us-east-1b"], tags: { Team: "data" }, enable_ecs_exec: true });
+    const path = fileWith(
+      "ok.tfvars",
+      '# comment\nworker_cpu = 1024\navailability_zones = ["us-east-1a", "us-east-1b"]\ntags = { Team = "data" }\nenable_ecs_exec = true\n',
+    );
+    expect(await readTfvars(path)).toEqual({
+      worker_cpu: 1024,
+      availability_zones: ["us-east-1a", "us-east-1b"],
+      tags: { Team: "data" },
+      enable_ecs_exec: true,
+    });
   });
 
   it("GIVEN malformed HCL THEN the error names the file and the line", async () => {
@@ -74,7 +82,9 @@ describe("reading .tfvars the way Terraform does", () => {
   });
 
   it("GIVEN a template directive WHEN read THEN it is refused like an interpolation", async () => {
-    await expect(readTfvars(fileWith("directive.tfvars", 'x = "%{ if true }a%{ endif }"\n'))).rejects.toThrow(/x uses an expression, interpolation or directive/);
+    await expect(readTfvars(fileWith("directive.tfvars", 'x = "%{ if true }a%{ endif }"\n'))).rejects.toThrow(
+      /x uses an expression, interpolation or directive/,
+    );
   });
 
   it("GIVEN terraform.tfvars as a link to a missing file WHEN read THEN it is refused instead of read as all defaults", async () => {

@@ -107,7 +107,12 @@ describe("base job template: this stack's values as defaults", () => {
       {
         name: "efs",
         // rootDirectory as ECS returns it, so the worker's exact comparison matches (ecs_worker.py _task_definitions_equal).
-        efsVolumeConfiguration: { fileSystemId: "fs-1", rootDirectory: "/", transitEncryption: "ENABLED", authorizationConfig: { accessPointId: "fsap-1", iam: "ENABLED" } },
+        efsVolumeConfiguration: {
+          fileSystemId: "fs-1",
+          rootDirectory: "/",
+          transitEncryption: "ENABLED",
+          authorizationConfig: { accessPointId: "fsap-1", iam: "ENABLED" },
+        },
       },
     ]);
     expect(taskDefinition.containerDefinitions[0]).toEqual({
@@ -129,7 +134,10 @@ describe("Prefect's server validation rule", () => {
   });
 
   it("rejects a placeholder that is not a variable, and exempts block references", () => {
-    const template = { job_configuration: { a: "{{ known }}", b: ["x {{ missing }}"], c: "{{ prefect.blocks.secret.x }}" }, variables: { properties: { known: {} } } };
+    const template = {
+      job_configuration: { a: "{{ known }}", b: ["x {{ missing }}"], c: "{{ prefect.blocks.secret.x }}" },
+      variables: { properties: { known: {} } },
+    };
     expect(templateProblems(template)).toEqual(["job_configuration uses {{ missing }}, which is not a key of variables.properties"]);
   });
 

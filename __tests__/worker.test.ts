@@ -50,7 +50,11 @@ describe("worker task definition", () => {
   it("logs to the worker log group with awslogs", () => {
     expect(container.logConfiguration).toEqual({
       logDriver: "awslogs",
-      options: { "awslogs-group": "${aws_cloudwatch_log_group.logs_worker_log_group.name}", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "worker" },
+      options: {
+        "awslogs-group": "${aws_cloudwatch_log_group.logs_worker_log_group.name}",
+        "awslogs-region": "us-east-1",
+        "awslogs-stream-prefix": "worker",
+      },
     });
   });
 

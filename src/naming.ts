@@ -9,7 +9,8 @@ export const stackDir = (stack: string) => `${SYNTH_DIR}/stacks/${stack}`;
 
 /** `<project_name>-<environment>`: the worker stack of one deployment, and the prefix of its resource names. */
 export const namePrefix = (projectName: string, environment: string) => `${projectName}-${environment}`;
-export const stackName = (settings: { readonly project_name: string; readonly environment: string }) => namePrefix(settings.project_name, settings.environment);
+export const stackName = (settings: { readonly project_name: string; readonly environment: string }) =>
+  namePrefix(settings.project_name, settings.environment);
 
 /** The environment name `npm run deploy -- state` reserves for the state bootstrap stack. */
 export const STATE_ENVIRONMENT = "state";

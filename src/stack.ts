@@ -26,8 +26,6 @@ import { flowRunDefaultImage } from "./flows/images";
 import { cachedImage, PullThroughCache } from "./storage/pull-through-cache";
 import { WorkPool } from "./work-pool/work-pool";
 
-
-
 /**
  * Everything one Prefect worker deployment needs, built from one validated settings object.
  * Terraform logical ids are the construct path without hashes (`network_vpc`), so plans stay readable
@@ -162,7 +160,8 @@ export class PrefectEcsStack extends ReadableIdStack {
             credentialArn: settings.docker_hub_credential_secret_arn,
             executionRoles: [iam.workerExecutionRole, iam.flowRunExecutionRole],
           });
-    const viaCache = (image: string) => (cache && settings.ecr_pull_through_cache !== "none" ? cachedImage(image, settings.ecr_pull_through_cache, cache.registryHost) : image);
+    const viaCache = (image: string) =>
+      cache && settings.ecr_pull_through_cache !== "none" ? cachedImage(image, settings.ecr_pull_through_cache, cache.registryHost) : image;
 
     const template = buildBaseJobTemplate({
       clusterArn: cluster.cluster.arn,
@@ -262,7 +261,12 @@ export class PrefectEcsStack extends ReadableIdStack {
     stackOutput(this, "flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
     stackOutput(this, "work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
     stackOutput(this, "flow_run_cpu_architecture", settings.flow_run_cpu_architecture, "CPU architecture flow images are built for");
-    stackOutput(this, "flow_run_efs_mount_path", settings.flow_run_efs ? settings.flow_run_efs_mount_path : "", "Where flow runs see EFS (empty without flow_run_efs)");
+    stackOutput(
+      this,
+      "flow_run_efs_mount_path",
+      settings.flow_run_efs ? settings.flow_run_efs_mount_path : "",
+      "Where flow runs see EFS (empty without flow_run_efs)",
+    );
     stackOutput(this, TEMPLATE_OUTPUT, templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
   }
 }

@@ -17,7 +17,6 @@ import { declareVariables } from "./stacks/variables";
 /** Days an overwritten state version is kept before it expires. */
 export const NONCURRENT_STATE_DAYS = 90;
 
-
 /**
  * The bucket (and lock table) that hold the worker stacks' state. It keeps its own state in a local
  * file, since it cannot live in the bucket it creates; deploy it once, before the worker stack.

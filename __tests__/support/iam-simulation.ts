@@ -82,9 +82,17 @@ export class FakeAwsValues {
         return named({ name: (n) => n, arn: (n) => arn("sqs", n), url: (n) => `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${n}` });
       case "aws_secretsmanager_secret":
         // Secrets Manager appends "-" and six random characters to the name.
-        return named({ name: (n) => n, arn: (n) => arn("secretsmanager", `secret:${n}-${GENERATED.secretSuffix}`), id: (n) => arn("secretsmanager", `secret:${n}-${GENERATED.secretSuffix}`) });
+        return named({
+          name: (n) => n,
+          arn: (n) => arn("secretsmanager", `secret:${n}-${GENERATED.secretSuffix}`),
+          id: (n) => arn("secretsmanager", `secret:${n}-${GENERATED.secretSuffix}`),
+        });
       case "aws_ecr_repository":
-        return named({ name: (n) => n, arn: (n) => arn("ecr", `repository/${n}`), repository_url: (n) => `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${n}` });
+        return named({
+          name: (n) => n,
+          arn: (n) => arn("ecr", `repository/${n}`),
+          repository_url: (n) => `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${n}`,
+        });
       case "aws_cloudwatch_event_rule":
         return named({ name: (n) => n, arn: (n) => arn("events", `rule/${n}`) });
       case "aws_efs_file_system":
@@ -179,7 +187,7 @@ export async function simulate(
   };
 }
 
-const list = (value: unknown): string[] => (value === undefined ? [] : [value].flat() as string[]);
+const list = (value: unknown): string[] => (value === undefined ? [] : ([value].flat() as string[]));
 
 /** `kms:encryptioncontext:${encryptioncontextkey}` (as the service reference lists keys) as a case-insensitive pattern. */
 function keyPattern(key: string): RegExp {
@@ -212,7 +220,12 @@ export async function policyProblems(
   const problems: string[] = [];
   // The document as a whole, whatever its statements name: sts:GetCallerIdentity needs no resource,
   // so an error here is the policy's own (structure, effect, operators, …).
-  const whole = await simulate(defaultPrincipal, { action: "sts:GetCallerIdentity", resource: "*" }, kind === "identity" ? [{ name: "under-test", policy: document }] : [], kind === "resource" ? document : undefined);
+  const whole = await simulate(
+    defaultPrincipal,
+    { action: "sts:GetCallerIdentity", resource: "*" },
+    kind === "identity" ? [{ name: "under-test", policy: document }] : [],
+    kind === "resource" ? document : undefined,
+  );
   if (whole.decision.startsWith("error")) return [`${whole.decision} ${JSON.stringify(whole.errors)}`];
   const statements: any[] = [document.Statement].flat();
   for (const [index, statement] of statements.entries()) {
@@ -238,7 +251,12 @@ export async function policyProblems(
       }
       for (const resource of statement.Resource === undefined && options.attachedTo ? [options.attachedTo] : list(statement.Resource)) {
         const policies = kind === "identity" ? [{ name: "under-test", policy: document }] : [];
-        const outcome = await simulate(principal, { action, resource, context }, policies, kind === "resource" ? document : options.resourcePolicyOf?.(resource));
+        const outcome = await simulate(
+          principal,
+          { action, resource, context },
+          policies,
+          kind === "resource" ? document : options.resourcePolicyOf?.(resource),
+        );
         if (outcome.decision.startsWith("error")) {
           problems.push(`${label}: ${action} on ${resource}: ${outcome.decision} ${JSON.stringify(outcome.errors)}`);
           continue;
@@ -250,7 +268,9 @@ export async function policyProblems(
           (keys) => keys.map(keyPattern),
           () => undefined,
         );
-        const inapplicable = applicable ? Object.keys(context).filter((key) => !applicable.some((pattern) => pattern.test(key))) : outcome.ignoredContextKeys;
+        const inapplicable = applicable
+          ? Object.keys(context).filter((key) => !applicable.some((pattern) => pattern.test(key)))
+          : outcome.ignoredContextKeys;
         for (const key of inapplicable) problems.push(`${label}: condition key ${key} does not apply to ${action} on ${resource}`);
         if (kind === "identity" && (statement.Effect ?? "Allow") === "Allow" && outcome.decision !== "Allowed") {
           problems.push(`${label}: does not grant ${action} on ${resource} (${outcome.decision})`);

@@ -74,7 +74,6 @@ export function only(json: TerraformJson, type: string): Record<string, any> {
   return all[0];
 }
 
-
 /** Plan-time variable values for Terraform runs, with a canary API key that must never surface. */
 export const CANARY_API_KEY = "pnu_CANARY_7a3f0e_must_never_appear";
 export const PLAN_TIME_ENV = {

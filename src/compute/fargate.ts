@@ -2,8 +2,7 @@
  * Fargate task sizes: each CPU value allows a fixed set of memory values (MiB).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
  */
-const range = (from: number, to: number, step: number): number[] =>
-  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+const range = (from: number, to: number, step: number): number[] => Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
 
 export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
   256: [512, 1024, 2048],

@@ -24,7 +24,10 @@ export class ExistingSubnets extends Construct {
     props.subnetIds.forEach((subnetId, i) => {
       const earlierAzs = this.subnets.map((s) => `${s.fqn}.availability_zone`);
       const postcondition = [
-        { condition: `\${self.vpc_id == "${props.vpcId}"}`, errorMessage: `existing_private_subnet_ids: ${subnetId} is not in existing_vpc_id = ${props.vpcId}.` },
+        {
+          condition: `\${self.vpc_id == "${props.vpcId}"}`,
+          errorMessage: `existing_private_subnet_ids: ${subnetId} is not in existing_vpc_id = ${props.vpcId}.`,
+        },
       ];
       if (props.oneSubnetPerAz && earlierAzs.length) {
         postcondition.push({

@@ -111,7 +111,8 @@ export class Network extends Construct {
       gatewayId: internetGateway.id,
     });
     publicSubnets.forEach(
-      (subnet, i) => new RouteTableAssociation(this, `public_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: publicRouteTable.id }),
+      (subnet, i) =>
+        new RouteTableAssociation(this, `public_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: publicRouteTable.id }),
     );
 
     const natCount = props.natGatewayMode === "per_az" ? props.azCount : 1;

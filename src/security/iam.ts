@@ -148,7 +148,12 @@ export class Iam extends Construct {
         ? [
             {
               Sid: "EcsExecChannels",
-              Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+              Action: [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+              ],
               Resource: "*",
             },
           ]

@@ -17,7 +17,14 @@ export interface ContainerSecret {
 
 export type CredentialSource =
   /** The stack stores the value of a sensitive, ephemeral Terraform variable. */
-  | { readonly kind: "managed"; readonly envName: string; readonly secretName: string; readonly value: string; readonly version: number; readonly recoveryWindowDays: number }
+  | {
+      readonly kind: "managed";
+      readonly envName: string;
+      readonly secretName: string;
+      readonly value: string;
+      readonly version: number;
+      readonly recoveryWindowDays: number;
+    }
   /** The operator's own secret; its value never passes through Terraform. */
   | { readonly kind: "existing"; readonly envName: string; readonly arn: string };
 

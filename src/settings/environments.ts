@@ -35,16 +35,22 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
   if (unread.length) {
     throw new SettingsError(
       projectDir === "." ? "the project folder" : projectDir,
-      unread.map((name) => `${name} would be read by Terraform but not by this app; move its values to ${ROOT_TFVARS} or ${ENVIRONMENTS_DIR}/<name>.tfvars`),
+      unread.map(
+        (name) => `${name} would be read by Terraform but not by this app; move its values to ${ROOT_TFVARS} or ${ENVIRONMENTS_DIR}/<name>.tfvars`,
+      ),
     );
   }
   const shared = await readTfvars(join(projectDir, ROOT_TFVARS));
   const dir = join(projectDir, ENVIRONMENTS_DIR);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SettingsError(ENVIRONMENTS_DIR, ["is a file; environments/ must be a folder of <environment>.tfvars files"]);
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new SettingsError(ENVIRONMENTS_DIR, ["is a file; environments/ must be a folder of <environment>.tfvars files"]);
   const entries = existsSync(dir) ? readdirSync(dir) : [];
   const stray = entries.filter((name) => name.endsWith(".tfvars.json"));
   if (stray.length) {
-    throw new SettingsError(ENVIRONMENTS_DIR, stray.map((name) => `${name} is not read; write environments as HCL files named <environment>.tfvars`));
+    throw new SettingsError(
+      ENVIRONMENTS_DIR,
+      stray.map((name) => `${name} is not read; write environments as HCL files named <environment>.tfvars`),
+    );
   }
   const files = entries.filter((name) => name.endsWith(".tfvars")).sort();
   if (files.includes(`${STATE_ENVIRONMENT}.tfvars`)) {
@@ -75,7 +81,10 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
   const clashes: string[] = [];
   for (const d of deployments) {
     const other = owners.get(d.settings.name_prefix);
-    if (other) clashes.push(`${d.varFile} gives the stack name "${d.settings.name_prefix}" (<project_name>-<environment>), as does ${other}; change project_name or rename the file`);
+    if (other)
+      clashes.push(
+        `${d.varFile} gives the stack name "${d.settings.name_prefix}" (<project_name>-<environment>), as does ${other}; change project_name or rename the file`,
+      );
     else owners.set(d.settings.name_prefix, d.varFile!);
   }
   if (clashes.length) throw new SettingsError(ENVIRONMENTS_DIR, clashes);

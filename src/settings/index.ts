@@ -57,9 +57,7 @@ function showSetting(key: string, value: unknown): string {
 
 function formatIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
   if (issue.code === "unrecognized_keys") {
-    return issue.keys
-      .map((key) => `${key} is not a known setting; see terraform.tfvars.example for the keys (${suggest(key)})`)
-      .join("\n  - ");
+    return issue.keys.map((key) => `${key} is not a known setting; see terraform.tfvars.example for the keys (${suggest(key)})`).join("\n  - ");
   }
   const key = String(issue.path[0] ?? "(file)");
   return `${key} = ${showSetting(key, values[key])} is not valid: ${issue.message}`;
@@ -193,7 +191,10 @@ export const RULES: readonly Rule[] = [
       `${describe(s, user, "environment")} gives the default work pool name "${s.work_pool_name}" (<environment>-<project_name>): ${problem}; or set work_pool_name`
     );
   },
-  (s) => (new Set(s.work_queues).size !== s.work_queues.length ? `work_queues = ${show(s.work_queues)} lists a queue twice; list each queue once` : undefined),
+  (s) =>
+    new Set(s.work_queues).size !== s.work_queues.length
+      ? `work_queues = ${show(s.work_queues)} lists a queue twice; list each queue once`
+      : undefined,
   (s, user) =>
     s.flow_run_image !== undefined && user.flow_run_image_tag !== undefined
       ? `flow_run_image_tag only tags the stack's flows repository, but flow_run_image = "${s.flow_run_image}" is set; remove one of them`
@@ -286,7 +287,11 @@ function resolve(parsed: ParsedSettings): Settings {
 /** The sentence of every rule the values break, with the rule's index (for tests over the rule table). */
 export function ruleProblems(values: Record<string, unknown>): { rule: number; message: string }[] {
   const parsed = settingsSchema.parse(values);
-  const user = Object.fromEntries(Object.keys(values).filter((k) => values[k] !== undefined).map((k) => [k, parsed[k as SettingKey]])) as UserValues;
+  const user = Object.fromEntries(
+    Object.keys(values)
+      .filter((k) => values[k] !== undefined)
+      .map((k) => [k, parsed[k as SettingKey]]),
+  ) as UserValues;
   const settings = resolve(parsed);
   return RULES.flatMap((rule, index) => {
     const message = rule(settings, user);
@@ -302,10 +307,17 @@ export function parseSettings(given: Record<string, unknown>, source = "terrafor
   // Terraform treats a variable set to null as not set.
   const values = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== null && v !== undefined));
   const tokens = Object.keys(values).filter((key) => /[$#]\{TfToken\[|TfToken\[TOKEN/.test(JSON.stringify(values[key])));
-  if (tokens.length) throw new SettingsError(source, tokens.map((key) => `${key} holds cdktf's internal token syntax (TfToken[…]); write the value itself`));
+  if (tokens.length)
+    throw new SettingsError(
+      source,
+      tokens.map((key) => `${key} holds cdktf's internal token syntax (TfToken[…]); write the value itself`),
+    );
   const result = settingsSchema.safeParse(values);
   if (!result.success) {
-    throw new SettingsError(source, result.error.issues.map((issue) => formatIssue(issue, values)));
+    throw new SettingsError(
+      source,
+      result.error.issues.map((issue) => formatIssue(issue, values)),
+    );
   }
   const problems = ruleProblems(values).map((p) => p.message);
   if (problems.length) throw new SettingsError(source, problems);

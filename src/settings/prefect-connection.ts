@@ -7,7 +7,12 @@ export type CredentialEnv = "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING";
 /** Where the credential the tasks read lives. */
 export type CredentialStore =
   /** The stack writes a secret `<name_prefix>/<suffix>` from a plan-time variable. */
-  | { readonly kind: "managed"; readonly envName: CredentialEnv; readonly secretSuffix: string; readonly variable: "prefect_api_key" | "prefect_api_auth_string" }
+  | {
+      readonly kind: "managed";
+      readonly envName: CredentialEnv;
+      readonly secretSuffix: string;
+      readonly variable: "prefect_api_key" | "prefect_api_auth_string";
+    }
   /** The operator's own secret (an ARN, optionally with `:<json-key>`); its value never passes through Terraform. */
   | { readonly kind: "existing"; readonly envName: "PREFECT_API_KEY"; readonly arn: string }
   | { readonly kind: "none" };
@@ -58,7 +63,9 @@ export function planPrefectConnection(s: Settings): PrefectConnection {
     egressPorts,
     required: { accountAndWorkspace: false, apiKey: false, authString: auth },
     // The basic-auth secret ends in "-auth": a name ending in a hyphen and six characters reads as an ARN suffix.
-    store: auth ? { kind: "managed", envName: "PREFECT_API_AUTH_STRING", secretSuffix: "prefect-api-auth", variable: "prefect_api_auth_string" } : { kind: "none" },
+    store: auth
+      ? { kind: "managed", envName: "PREFECT_API_AUTH_STRING", secretSuffix: "prefect-api-auth", variable: "prefect_api_auth_string" }
+      : { kind: "none" },
     taskCredential: auth ? "PREFECT_API_AUTH_STRING" : undefined,
     poolCommandCredential: auth && s.manage_work_pool ? { envName: "PREFECT_API_AUTH_STRING", variable: "prefect_api_auth_string" } : undefined,
   };

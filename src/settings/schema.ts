@@ -14,9 +14,7 @@ import {
 } from "./service-rules";
 
 /** CloudWatch Logs accepts only these retention periods (days). 0 (never expire) is left out on purpose. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export { DEFAULT_WORKER_IMAGE } from "../versions";
 
@@ -38,8 +36,7 @@ const int = (min: number, max: number, unit = "") =>
     .int({ error: `expected a whole number from ${min} to ${max}${unit}` })
     .min(min, { error: `use a whole number from ${min} to ${max}${unit}` })
     .max(max, { error: `use a whole number from ${min} to ${max}${unit}` });
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `use ${listForHumans(values.map((v) => `"${v}"`))}` });
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `use ${listForHumans(values.map((v) => `"${v}"`))}` });
 const numberIn = (values: readonly number[], what: string) =>
   z
     .number({ error: `expected a number: ${what} ${listForHumans(values)}` })
@@ -54,7 +51,8 @@ const checked = <T extends z.ZodType>(schema: T, ...checks: ((value: z.output<T>
       if (message) ctx.addIssue({ code: "custom", message });
     }
   });
-const noRepeats = (what: string) => (values: string[]) => (new Set(values).size !== values.length ? `it lists a ${what} twice; list each once` : undefined);
+const noRepeats = (what: string) => (values: string[]) =>
+  new Set(values).size !== values.length ? `it lists a ${what} twice; list each once` : undefined;
 const atMost = (max: number, why: string) => (values: string[]) => (values.length > max ? `it lists ${values.length}; ${why}` : undefined);
 
 /**
@@ -73,12 +71,12 @@ export const settingsSchema = z
       str("lower-case letters, digits and hyphens, 1-12 characters, starting with a letter", /^[a-z][a-z0-9-]{0,11}$/),
       nameSeparatorError,
       (env) => (env === "state" ? '"state" names the state bootstrap stack (<project_name>-state); choose another environment name' : undefined),
-    ).default(
-      "dev",
-    ),
+    ).default("dev"),
     aws_region: str('an AWS region code such as "us-east-1"', REGION).default("us-east-1"),
     tags: checked(
-      z.record(z.string(), z.string({ error: 'tag values are strings, in quotes (e.g. { Team = "data" })' }), { error: 'expected a map of strings, e.g. { Team = "data" }' }),
+      z.record(z.string(), z.string({ error: 'tag values are strings, in quotes (e.g. { Team = "data" })' }), {
+        error: 'expected a map of strings, e.g. { Team = "data" }',
+      }),
       tagsError,
     ).default({}),
 
@@ -105,14 +103,14 @@ export const settingsSchema = z
     prefect_api_allow_plain_http: bool().default(false),
     prefect_api_key: str("a non-empty Prefect API key").optional(),
     prefect_api_key_version: int(1, 1_000_000).default(1),
-    prefect_api_auth_string: str("a non-empty auth string such as \"admin:pass\"").optional(),
+    prefect_api_auth_string: str('a non-empty auth string such as "admin:pass"').optional(),
     self_hosted_auth: oneOf(["none", "auth_string"] as const).default("none"),
     existing_api_key_secret_arn: str(
       "a full Secrets Manager secret ARN (ending in the 6-character suffix), optionally followed by :<json-key>",
       SECRET_ARN,
     ).optional(),
     existing_api_key_secret_kms_key_arn: str(
-      "a KMS key ARN such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+      'a KMS key ARN such as "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
       /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
     ).optional(),
     secret_recovery_window_days: z
@@ -121,7 +119,10 @@ export const settingsSchema = z
       .default(7),
     work_pool_name: checked(
       // No '.': the worker names task definition families prefect_<pool>_<deployment id>, and ECS families allow only [A-Za-z0-9_-].
-      str("letters, digits, '-' and '_', 1-63 characters, starting with a letter or digit (the pool name becomes part of ECS task definition family names)", /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/),
+      str(
+        "letters, digits, '-' and '_', 1-63 characters, starting with a letter or digit (the pool name becomes part of ECS task definition family names)",
+        /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
+      ),
       reservedPoolNameError,
     ).optional(),
 
@@ -129,11 +130,14 @@ export const settingsSchema = z
     manage_work_pool: bool().default(true),
     work_queues: list(
       z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { error: "queue names: letters, digits, '-', '_' and '.', 1-63 characters" }),
-      "queue names such as \"default\"",
+      'queue names such as "default"',
     ).default([]),
     flow_run_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(1024),
     flow_run_memory: int(512, 122880, " MiB").default(2048),
-    flow_run_image: checked(str("an image reference such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0\""), imageReferenceError).optional(),
+    flow_run_image: checked(
+      str('an image reference such as "123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1.0"'),
+      imageReferenceError,
+    ).optional(),
     // No default: the flows repository is IMMUTABLE by default, so a fixed tag such as "latest" could be pushed only
     // once. Unset, the pool defaults to the pinned Prefect image and each deployment names its commit-tagged image.
     flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
@@ -141,7 +145,11 @@ export const settingsSchema = z
     flow_run_spot: bool().default(false),
     flow_run_policy_arns: checked(
       list(
-        z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, { error: "IAM policy ARNs such as \"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"" }),
+        z
+          .string()
+          .regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, {
+            error: 'IAM policy ARNs such as "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"',
+          }),
         "IAM policy ARNs",
       ),
       noRepeats("policy"),
@@ -151,10 +159,12 @@ export const settingsSchema = z
       ),
     ).default([]),
     flow_run_efs: bool().default(false),
-    flow_run_efs_mount_path: str("an absolute container path such as \"/mnt/efs\"", /^\/[A-Za-z0-9_./-]*$/).default("/mnt/efs"),
+    flow_run_efs_mount_path: str('an absolute container path such as "/mnt/efs"', /^\/[A-Za-z0-9_./-]*$/).default("/mnt/efs"),
 
     // --- Worker
-    worker_image: checked(str("an image reference such as \"prefecthq/prefect-aws:0.7.7-python3.12\""), imageReferenceError).default(DEFAULT_WORKER_IMAGE),
+    worker_image: checked(str('an image reference such as "prefecthq/prefect-aws:0.7.7-python3.12"'), imageReferenceError).default(
+      DEFAULT_WORKER_IMAGE,
+    ),
     worker_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),
     worker_memory: int(512, 122880, " MiB").default(1024),
     worker_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
@@ -180,7 +190,10 @@ export const settingsSchema = z
       "a full Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires it)",
       SECRET_ARN,
     ).optional(),
-    service_discovery_namespace: str("a private DNS name such as \"prefect.internal\"", /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/).optional(),
+    service_discovery_namespace: str(
+      'a private DNS name such as "prefect.internal"',
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    ).optional(),
 
     // --- State
     state_bucket: checked(str("an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'"), s3BucketNameError).optional(),

@@ -45,10 +45,15 @@ export function tagsError(tags: Record<string, string>): string | undefined {
   }
   const lower = Object.keys(tags).map((key) => key.toLowerCase());
   const twins = Object.keys(tags).filter((key, i) => lower.indexOf(key.toLowerCase()) !== i);
-  if (twins.length) problems.push(`${twins.map((k) => JSON.stringify(k)).join(", ")} repeat another key in another case, which IAM refuses (tag keys are case-insensitive there)`);
+  if (twins.length)
+    problems.push(
+      `${twins.map((k) => JSON.stringify(k)).join(", ")} repeat another key in another case, which IAM refuses (tag keys are case-insensitive there)`,
+    );
   const room = MAX_TAGS_PER_RESOURCE - MAX_STACK_TAGS_PER_RESOURCE;
   if (Object.keys(tags).length > room) {
-    problems.push(`${Object.keys(tags).length} tags plus the stack's own ${MAX_STACK_TAGS_PER_RESOURCE} exceed AWS's ${MAX_TAGS_PER_RESOURCE} per resource; use at most ${room}`);
+    problems.push(
+      `${Object.keys(tags).length} tags plus the stack's own ${MAX_STACK_TAGS_PER_RESOURCE} exceed AWS's ${MAX_TAGS_PER_RESOURCE} per resource; use at most ${room}`,
+    );
   }
   if (!problems.length) return undefined;
   return `${problems.join("; ")}. Tags allow letters, digits, spaces and _ . : / = + - @ (keys 1-128, values up to 256 characters)`;
@@ -100,9 +105,10 @@ export const MAX_IMAGE_LENGTH = 255;
 
 export function imageReferenceError(image: string): string | undefined {
   const named = image.split("@")[0];
-  if (named.length > MAX_IMAGE_LENGTH) return `ECS accepts image references of at most ${MAX_IMAGE_LENGTH} characters before a digest (this one has ${named.length})`;
+  if (named.length > MAX_IMAGE_LENGTH)
+    return `ECS accepts image references of at most ${MAX_IMAGE_LENGTH} characters before a digest (this one has ${named.length})`;
   if (!IMAGE_REFERENCE.test(image)) {
-    return "use an image reference Docker accepts: [registry/]repository[:tag][@sha256:digest], with a lower-case repository path (e.g. \"prefecthq/prefect-aws:0.7.7-python3.12\")";
+    return 'use an image reference Docker accepts: [registry/]repository[:tag][@sha256:digest], with a lower-case repository path (e.g. "prefecthq/prefect-aws:0.7.7-python3.12")';
   }
   return undefined;
 }
@@ -140,7 +146,22 @@ export function reservedCidrError(cidr: string): string | undefined {
 
 /** Directories a mount would hide: the OS's own, and Prefect's working directory in its images. */
 export const PROTECTED_CONTAINER_PATHS = [
-  "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var",
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/var",
   "/opt/prefect",
 ] as const;
 
@@ -150,7 +171,9 @@ export function mountPathError(path: string): string | undefined {
     return 'use a normalized absolute path below / with no empty, "." or ".." segments, such as "/mnt/efs"';
   }
   const hidden = PROTECTED_CONTAINER_PATHS.find((p) => path === p || path.startsWith(`${p}/`) || p.startsWith(`${path}/`));
-  return hidden ? `a mount there would hide or replace ${hidden}, which the flow container needs; use a dedicated path such as "/mnt/efs"` : undefined;
+  return hidden
+    ? `a mount there would hide or replace ${hidden}, which the flow container needs; use a dedicated path such as "/mnt/efs"`
+    : undefined;
 }
 
 // --- Prefect API URL
@@ -177,7 +200,8 @@ export function apiUrlError(url: string): string | undefined {
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return allowed;
   const host = parsed.hostname.toLowerCase();
-  if (host.startsWith("[")) return `IPv6 addresses cannot be reached: the VPC and the tasks' egress rules are IPv4 only; use a DNS name or an IPv4 address`;
+  if (host.startsWith("["))
+    return `IPv6 addresses cannot be reached: the VPC and the tasks' egress rules are IPv4 only; use a DNS name or an IPv4 address`;
   if (host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "0.0.0.0") {
     return "the worker runs in Fargate, where this address is the worker's own task, not your server; use the server's private address or DNS name";
   }

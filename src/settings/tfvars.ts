@@ -18,7 +18,8 @@ export async function readTfvars(path: string): Promise<Record<string, unknown>>
   }
   // A FIFO, a device or a huge file would hang or exhaust the read; refuse before opening it.
   const stat = statSync(path);
-  if (!stat.isFile()) throw new SettingsError(path, ["is not a regular file (a settings file must be a plain text file, not a device, pipe or folder)"]);
+  if (!stat.isFile())
+    throw new SettingsError(path, ["is not a regular file (a settings file must be a plain text file, not a device, pipe or folder)"]);
   if (stat.size > MAX_TFVARS_BYTES) {
     throw new SettingsError(path, [`is ${stat.size} bytes; a settings file is at most ${MAX_TFVARS_BYTES} bytes`]);
   }
@@ -33,7 +34,9 @@ export async function readTfvars(path: string): Promise<Record<string, unknown>>
   if (expressions.length) {
     throw new SettingsError(
       path,
-      expressions.map(([key]) => `${key} uses an expression, interpolation or directive; .tfvars values must be literal strings, numbers, bools, lists or maps`),
+      expressions.map(
+        ([key]) => `${key} uses an expression, interpolation or directive; .tfvars values must be literal strings, numbers, bools, lists or maps`,
+      ),
     );
   }
   return unescapeTemplates(parsed) as Record<string, unknown>;

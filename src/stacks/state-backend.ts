@@ -13,7 +13,6 @@ export interface StateBackendProps {
   readonly region: string;
 }
 
-
 /** Configures where the stack keeps its state; returns a note for the operator when it stays local. */
 export function configureStateBackend(stack: TerraformStack, props: StateBackendProps): string | undefined {
   if (props.bucket) {

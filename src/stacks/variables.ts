@@ -128,7 +128,11 @@ export function terraformJsonEncode(value: unknown): string {
     Array.isArray(v)
       ? v.map(sorted)
       : v !== null && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v).sort(byUtf8).map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort(byUtf8)
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return JSON.stringify(sorted(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

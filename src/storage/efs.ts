@@ -65,7 +65,8 @@ export class FlowRunEfs extends Construct {
       referencedSecurityGroupId: this.securityGroup.id,
     });
     this.mountTargets = props.subnetIds.map(
-      (subnetId, i) => new EfsMountTarget(this, `mount_target_${i}`, { fileSystemId: this.fileSystem.id, subnetId, securityGroups: [this.securityGroup.id] }),
+      (subnetId, i) =>
+        new EfsMountTarget(this, `mount_target_${i}`, { fileSystemId: this.fileSystem.id, subnetId, securityGroups: [this.securityGroup.id] }),
     );
     this.accessPoint = new EfsAccessPoint(this, "access_point", {
       fileSystemId: this.fileSystem.id,
@@ -108,4 +109,3 @@ export class FlowRunEfs extends Construct {
     };
   }
 }
-
