@@ -2,10 +2,21 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { costMarkdown, DEFAULT_ASSUMPTIONS, estimate, inventoryOf, PRICES, resourcesOfPlan, resourcesOfSynth } from "../src/review/cost";
-import { actionOf, countChanges, displayValue, formatPath, summarizePlan } from "../src/review/plan-summary";
+import {
+  costMarkdown,
+  DEFAULT_ASSUMPTIONS,
+  estimate,
+  HOURS_PER_MONTH,
+  inventoryOf,
+  PRICE_FILE,
+  PRICES,
+  pricesFor,
+  regionOfSynth,
+  resourcesOfPlan,
+  resourcesOfSynth,
+} from "../src/review/cost";
+import { actionOf, codeSpan, countChanges, displayValue, formatPath, renderValue, summarizePlan } from "../src/review/plan-summary";
 import { synth } from "./support/synth";
-import { setAsideWorkPool, synthesizedByType } from "./support/terraform";
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "fixtures", "plans", name), "utf8"));
 const ROOT = join(__dirname, "..");
@@ -24,7 +35,7 @@ describe("plan summary", () => {
   });
 
   it("heads with counts to add, change, replace and destroy", () => {
-    expect(countChanges(mixed)).toEqual({ create: 0, update: 1, replace: 2, delete: 1 });
+    expect(countChanges(mixed)).toEqual({ create: 0, update: 1, replace: 2, delete: 1, forget: 0, import: 0, move: 0 });
     expect(summary).toContain("**Plan:** 0 to add, 1 to change, 2 to replace, 1 to destroy.");
   });
 
@@ -50,7 +61,7 @@ describe("plan summary", () => {
   it("shows output changes with sensitive values hidden and unknown values marked", () => {
     expect(summary).toContain("| `prefect_credential_secret_arn` | change | (sensitive) |");
     expect(summary).toContain("| `cluster_arn` | change | (known after apply) |");
-    expect(summary).toContain('| `cluster_name` | change | "prefect-ecs-prod" |');
+    expect(summary).toContain('| `cluster_name` | change | `"prefect-ecs-prod"` |');
     expect(summary).toContain("| `old_output` | destroy | (removed) |");
     expect(summary).not.toContain("vpc_id");
     expect(summary).not.toMatch(/\| [xy] \|/);
@@ -65,32 +76,52 @@ describe("plan summary", () => {
   it("formats attribute paths and never prints a sensitive value", () => {
     expect(formatPath(["network_configuration", 0, "subnets"])).toBe("network_configuration[0].subnets");
     expect(displayValue({ actions: ["create"], after: "secret", after_sensitive: true })).toBe("(sensitive)");
+    expect(renderValue({ a: "x", b: "y" }, {}, { b: true })).toBe('{"a": "x", "b": (sensitive)}');
   });
 
-  it("README's example summary is the current default stack's (regenerate it when this fails)", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const example = readme.slice(readme.indexOf("<details><summary>Example summary</summary>"), readme.indexOf("</details>"));
-    const planned = synthesizedByType(setAsideWorkPool(synth().json));
-    const total = Object.values(planned).reduce((a, b) => a + b, 0);
-    expect(example).toContain(`**Plan:** ${total} to add, 0 to change, 0 to replace, 0 to destroy.`);
-    for (const [type, count] of Object.entries(planned)) expect(example).toContain(`| add | \`${type}\` | ${count} |`);
+  it("GIVEN text with backticks and pipes THEN code spans show it exactly, escaping pipes only inside tables", () => {
+    expect(codeSpan("a`b")).toBe("``a`b``");
+    expect(codeSpan("`x`")).toBe("`` `x` ``");
+    expect(codeSpan("a|b", true)).toBe("`a\\|b`");
+    expect(codeSpan("a|b")).toBe("`a|b`");
   });
 
-  it("runs as npm run plan-summary, with a usage message when the file is missing", () => {
+  it("GIVEN a long value THEN it is cut to 80 characters with an ellipsis", () => {
+    const shown = displayValue({ actions: ["create"], after: "x".repeat(200), after_unknown: false });
+    expect(shown).toHaveLength(80);
+    expect(shown.endsWith("…")).toBe(true);
+  });
+
+  it("runs as npm run plan-summary, naming the commit and run, with a usage message when the file is missing", () => {
     const tsx = join(ROOT, "node_modules", ".bin", "tsx");
-    const ok = spawnSync(tsx, [join(ROOT, "scripts", "plan-summary.ts"), join(__dirname, "fixtures", "plans", "no-op.json")], { encoding: "utf8" });
+    const args = [
+      join(ROOT, "scripts", "plan-summary.ts"),
+      join(__dirname, "fixtures", "plans", "no-op.json"),
+      "--commit",
+      "abcdef0123456789",
+      "--run-url",
+      "https://github.com/o/r/actions/runs/7",
+    ];
+    const ok = spawnSync(tsx, args, { encoding: "utf8" });
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("### Estimated monthly cost");
+    expect(ok.stdout).toContain("Commit `abcdef012345` · [workflow run](<https://github.com/o/r/actions/runs/7>)");
+    const unknown = spawnSync(tsx, [join(ROOT, "scripts", "plan-summary.ts"), "plan.json", "--comit", "x"], { encoding: "utf8" });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("unknown option --comit");
     const missing = spawnSync(tsx, [join(ROOT, "scripts", "plan-summary.ts")], { encoding: "utf8" });
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain("usage: npm run plan-summary -- <plan.json>");
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("Usage: npm run --silent plan-summary -- <plan.json>");
   });
 });
 
 describe("cost estimate", () => {
-  const costOf = (overrides: Record<string, unknown> = {}) => estimate(inventoryOf(resourcesOfSynth(synth(overrides).json)));
+  const costOf = (overrides: Record<string, unknown> = {}) => {
+    const json = synth(overrides).json;
+    return estimate(inventoryOf(resourcesOfSynth(json), regionOfSynth(json)));
+  };
   const line = (result: ReturnType<typeof estimate>, prefix: string) => result.lines.find((l) => l.item.startsWith(prefix));
-  const hours = PRICES.hours_per_month;
+  const hours = HOURS_PER_MONTH;
 
   it("prices the default stack: one NAT, one public IPv4, one 0.5 vCPU / 1 GB x86 worker, one secret", () => {
     const result = costOf();
@@ -98,18 +129,43 @@ describe("cost estimate", () => {
     expect(line(result, "Public IPv4")?.monthly).toBeCloseTo(hours * PRICES.public_ipv4_hour);
     expect(line(result, "Worker")?.monthly).toBeCloseTo(hours * (0.5 * PRICES.fargate.X86_64.vcpu_hour + 1 * PRICES.fargate.X86_64.gb_hour));
     expect(line(result, "Secrets Manager")?.monthly).toBeCloseTo(PRICES.secret_month);
-    expect(line(result, "Interface VPC endpoints")).toBeUndefined();
+    expect(line(result, "Interface VPC endpoint")).toBeUndefined();
     expect(result.total).toBeCloseTo(result.lines.reduce((sum, l) => sum + l.monthly, 0));
   });
 
-  it("GIVEN per_az NAT over three AZs THEN three NAT gateways and three addresses", () => {
-    const result = costOf({ nat_gateway_mode: "per_az", availability_zones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
-    expect(line(result, "NAT gateway hours")?.monthly).toBeCloseTo(3 * hours * PRICES.nat_gateway_hour);
-    expect(line(result, "Public IPv4")?.monthly).toBeCloseTo(3 * hours * PRICES.public_ipv4_hour);
+  it("GIVEN Container Insights, always on THEN its custom metrics are priced (cluster, one service, the assumed task families)", () => {
+    const metrics = 10 + 13 + 8 * DEFAULT_ASSUMPTIONS.taskFamilies;
+    expect(line(costOf(), "Container Insights")?.monthly).toBeCloseTo(metrics * PRICES.custom_metric_month);
   });
 
-  it("GIVEN interface endpoints THEN four endpoints in each private subnet", () => {
-    expect(line(costOf({ vpc_interface_endpoints: true }), "Interface VPC endpoints")?.monthly).toBeCloseTo(4 * 2 * hours * PRICES.interface_endpoint_hour_per_az);
+  it("GIVEN a VPC flow log to CloudWatch Logs THEN its assumed ingestion is priced as vended logs; an existing VPC has none", () => {
+    expect(line(costOf(), "VPC flow log")?.monthly).toBeCloseTo(
+      DEFAULT_ASSUMPTIONS.flowLogGb * (PRICES.vended_logs_ingest_gb + PRICES.logs_store_gb_month),
+    );
+    expect(
+      line(
+        costOf({
+          availability_zones: undefined,
+          existing_vpc_id: "vpc-0123456789abcdef0",
+          existing_private_subnet_ids: ["subnet-0123456789abcdef0"],
+        }),
+        "VPC flow log",
+      ),
+    ).toBeUndefined();
+  });
+
+  it("GIVEN one NAT for two AZs THEN the other AZ's share crosses AZs (both ways); per_az NAT over three AZs has none", () => {
+    expect(line(costOf(), "Cross-AZ")?.monthly).toBeCloseTo((DEFAULT_ASSUMPTIONS.natDataGb / 2) * 2 * PRICES.cross_az_per_gb);
+    const perAz = costOf({ nat_gateway_mode: "per_az", availability_zones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
+    expect(line(perAz, "NAT gateway hours")?.monthly).toBeCloseTo(3 * hours * PRICES.nat_gateway_hour);
+    expect(line(perAz, "Public IPv4")?.monthly).toBeCloseTo(3 * hours * PRICES.public_ipv4_hour);
+    expect(line(perAz, "Cross-AZ")).toBeUndefined();
+  });
+
+  it("GIVEN interface endpoints THEN four endpoints in each private subnet, and their assumed data", () => {
+    const result = costOf({ vpc_interface_endpoints: true });
+    expect(line(result, "Interface VPC endpoint hours")?.monthly).toBeCloseTo(4 * 2 * hours * PRICES.interface_endpoint_hour_per_az);
+    expect(line(result, "Interface VPC endpoint data")?.monthly).toBeCloseTo(DEFAULT_ASSUMPTIONS.endpointDataGb * PRICES.interface_endpoint_per_gb);
   });
 
   it("GIVEN ARM or Spot THEN the worker is priced from those rates", () => {
@@ -129,10 +185,71 @@ describe("cost estimate", () => {
     expect(line(costOf({ flow_run_efs: true }), "EFS storage")?.monthly).toBeCloseTo(DEFAULT_ASSUMPTIONS.efsGb * PRICES.efs_standard_gb_month);
   });
 
+  it("GIVEN autoscaling THEN the two alarms of each target-tracking policy are priced; without it there are none", () => {
+    expect(line(costOf({ worker_min_count: 1, worker_max_count: 3 }), "CloudWatch alarms")?.monthly).toBeCloseTo(4 * PRICES.alarm_month);
+    expect(line(costOf(), "CloudWatch alarms")).toBeUndefined();
+  });
+
   it("prints the region and the date the prices were taken beside the total, and the assumptions", () => {
     const text = costMarkdown(costOf());
-    expect(text).toMatch(new RegExp(`\\*\\*\\$\\d+\\.\\d\\d per month\\*\\* \\(us-east-1 list prices recorded ${PRICES.recorded}, USD\\)`));
+    expect(text).toMatch(new RegExp(`\\*\\*\\$\\d+\\.\\d\\d per month\\*\\* \\(us-east-1 list prices recorded ${PRICE_FILE.recorded}, USD\\)`));
     expect(text).toContain(`Assumptions: ${DEFAULT_ASSUMPTIONS.natDataGb} GB/month through NAT`);
+    expect(text).not.toContain("Prices are");
+  });
+
+  it("GIVEN an estimate before the plan THEN the monthly delta stands beside the total, signed", () => {
+    const after = costOf({ vpc_interface_endpoints: true });
+    const before = costOf();
+    const delta = after.total - before.total;
+    expect(delta).toBeGreaterThan(0);
+    expect(costMarkdown(after, before)).toContain(`**$${after.total.toFixed(2)} per month** (+$${delta.toFixed(2)} per month from this plan;`);
+    expect(costMarkdown(before, after)).toContain(`(-$${delta.toFixed(2)} per month from this plan;`);
+  });
+
+  it("GIVEN a region the table has THEN its recorded prices are used, and lines priced at us-east-1's say so", () => {
+    const inRegion = (region: string, overrides: Record<string, unknown> = {}) =>
+      costOf({ aws_region: region, availability_zones: [`${region}a`, `${region}b`], ...overrides });
+    for (const region of Object.keys(PRICE_FILE.regions)) {
+      const result = inRegion(region);
+      expect(result.pricedAs).toBe(region);
+      expect(line(result, "Worker")?.monthly).toBeCloseTo(
+        hours * (0.5 * pricesFor(region).prices.fargate.X86_64.vcpu_hour + pricesFor(region).prices.fargate.X86_64.gb_hour),
+      );
+      expect(costMarkdown(result)).not.toContain("Prices are");
+    }
+    const frankfurt = inRegion("eu-central-1");
+    expect(line(frankfurt, "Worker")?.monthly).toBeCloseTo(hours * (0.5 * 0.04656 + 0.00511));
+    expect(line(frankfurt, "Worker")?.item).not.toContain("us-east-1 price");
+    expect(line(frankfurt, "NAT gateway hours")?.item).toBe("NAT gateway hours (us-east-1 price)");
+    expect(costMarkdown(frankfurt)).toContain('Lines marked "(us-east-1 price)" use us-east-1\'s figure: none is recorded for eu-central-1 yet.');
+    const singapore = inRegion("ap-southeast-1", { worker_capacity: "fargate_spot" });
+    expect(line(singapore, "NAT gateway hours")?.monthly).toBeCloseTo(hours * 0.059);
+    expect(line(singapore, "Worker")?.monthly).toBeCloseTo(hours * (0.5 * 0.05056 + 0.00553) * (1 - PRICE_FILE.fargate_spot_discount));
+  });
+
+  it("GIVEN a region the table lacks THEN us-east-1 prices, and a line that says so", () => {
+    const elsewhere = costOf({ aws_region: "sa-east-1", availability_zones: ["sa-east-1a", "sa-east-1b"] });
+    expect(elsewhere.pricedAs).toBe("us-east-1");
+    expect(costMarkdown(elsewhere)).toContain("**Prices are us-east-1 list prices:** the price table has none for sa-east-1");
+    expect(pricesFor(undefined).pricedAs).toBe("us-east-1");
+    expect(costMarkdown(costOf())).not.toMatch(/Prices are|us-east-1 price\)/);
+  });
+
+  it("records a source for every figure of every region, the date they were read, and the regions users deploy to most", () => {
+    expect(PRICE_FILE.recorded).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(Object.keys(PRICE_FILE.regions)).toEqual(
+      expect.arrayContaining(["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"]),
+    );
+    expect(pricesFor("us-east-1").borrowed).toEqual([]);
+    for (const [region, recorded] of Object.entries(PRICE_FILE.regions)) {
+      const figures = Object.entries(recorded).flatMap(([figure, value]) =>
+        figure === "fargate" ? Object.keys(value as object).map((a) => `fargate.${a}`) : [figure],
+      );
+      const sources = PRICE_FILE.sources[region] as Record<string, string>;
+      for (const figure of figures) expect(sources?.[figure], `${region} ${figure}`).toMatch(/\S{8,}/);
+      expect(Object.keys(sources).sort()).toEqual(figures.sort());
+    }
+    expect(PRICE_FILE.sources.fargate_spot_discount).toContain("aws.amazon.com/fargate/pricing");
   });
 
   it("prices a plan the same way as the synthesized stack it came from", () => {
@@ -140,7 +257,11 @@ describe("cost estimate", () => {
       resource_changes: [
         { mode: "managed", type: "aws_nat_gateway", change: { actions: ["create"], after: {}, after_unknown: { id: true } } },
         { mode: "managed", type: "aws_nat_gateway", change: { actions: ["delete"], after: null } },
-        { mode: "managed", type: "aws_vpc_endpoint", change: { actions: ["create"], after: { vpc_endpoint_type: "Interface" }, after_unknown: { subnet_ids: [true, true] } } },
+        {
+          mode: "managed",
+          type: "aws_vpc_endpoint",
+          change: { actions: ["create"], after: { vpc_endpoint_type: "Interface" }, after_unknown: { subnet_ids: [true, true] } },
+        },
       ],
     };
     const inventory = inventoryOf(resourcesOfPlan(plan));

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { INSTALL_HINT, TEMPLATE_FILE } from "../src/work-pool/work-pool";
+import { INSTALL_HINT, TEMPLATE_TEMP_PREFIX } from "../src/work-pool/work-pool";
 import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
 
 const CANARY = "pnu_CANARY_5f1c9e_never_in_template";
@@ -21,16 +21,15 @@ describe("work pool resources in the synthesized stack", () => {
   const { json } = synth({ work_queues: ["default", "critical"] });
   const pool = nullResources(json).work_pool_pool;
   const sync = nullResources(json).work_pool_template_sync;
-  const file = resources(json, "local_file").work_pool_template_file;
 
-  it("writes the template to a relative path beside the stack, mode 0644", () => {
-    expect(file).toMatchObject({ filename: TEMPLATE_FILE, content: "${local.base_job_template}", file_permission: "0644" });
-    expect(file.filename.startsWith("/")).toBe(false);
+  it("keeps no template file in the stack: a file beside the stack would be missing on every fresh CI runner", () => {
+    expect(json.resource.local_file).toBeUndefined();
+    expect(provisioner(sync).environment.BASE_JOB_TEMPLATE).toBe("${local.base_job_template}");
   });
 
   it("re-runs the create command when the template, name, API URL or queues change; never keyed on the credential", () => {
     expect(sync.triggers).toEqual({
-      template_sha256: "${local_file.work_pool_template_file.content_sha256}",
+      template_sha256: "${sha256(local.base_job_template)}",
       pool_name: "dev-prefect-ecs",
       api_url: "https://api.prefect.cloud/api/accounts/${var.prefect_account_id}/workspaces/${var.prefect_workspace_id}",
       work_queues: "default critical",
@@ -38,12 +37,35 @@ describe("work pool resources in the synthesized stack", () => {
     expect(JSON.stringify([pool.triggers, sync.triggers])).not.toMatch(/api_key|auth_string/);
   });
 
+  it("GIVEN the triggers THEN they read configuration only (locals, variables, literals), never a resource attribute", () => {
+    const references = [...JSON.stringify(sync.triggers).matchAll(/\$\{([^}]*)\}/g)].map(([, expression]) => expression);
+    expect(references.length).toBeGreaterThan(0);
+    for (const expression of references) {
+      const names = expression
+        .replace(/^sha256\((.*)\)$/, "$1")
+        .split(/[^A-Za-z0-9_.]+/)
+        .filter(Boolean);
+      for (const name of names) expect(name, expression).toMatch(/^(local|var)\./);
+    }
+  });
+
+  it("GIVEN the template the trigger hashes THEN it names only AWS resources, variables and data sources, all known once applied", () => {
+    const local: string = (json as any).locals.base_job_template;
+    const references = [...local.matchAll(/\$\{([^}]*)\}/g)].map(([, expression]) => expression.trim());
+    expect(references.length).toBeGreaterThan(5);
+    for (const expression of references)
+      expect(expression).toMatch(/^(aws_[a-z0-9_]+\.[A-Za-z0-9_]+\.[a-z_]+|var\.[a-z_]+|data\.aws_[a-z_]+\.[A-Za-z0-9_]+\.[a-z_]+)$/);
+    expect(local).not.toMatch(/null_resource|local_file|terraform_data/);
+  });
+
   it("creates the pool with --overwrite, passing the key only through the provisioner environment", () => {
     const create = provisioner(sync);
-    expect(create.command).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$BASE_JOB_TEMPLATE" --overwrite');
+    expect(create.command).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$template_file" --overwrite');
+    // Terraform would read "${" in the command as an interpolation.
+    expect(create.command).not.toContain("${");
     expect(create.environment).toEqual({
       WORK_POOL: "dev-prefect-ecs",
-      BASE_JOB_TEMPLATE: "${local_file.work_pool_template_file.filename}",
+      BASE_JOB_TEMPLATE: "${local.base_job_template}",
       WORK_QUEUES: "default critical",
       PREFECT_API_URL: "https://api.prefect.cloud/api/accounts/${var.prefect_account_id}/workspaces/${var.prefect_workspace_id}",
       PREFECT_API_KEY: "${var.prefect_api_key}",
@@ -71,7 +93,7 @@ describe("work pool resources in the synthesized stack", () => {
         "aws_cloudwatch_log_group.logs_flow_run_log_group",
       ]),
     );
-    expect(sync.depends_on).toEqual(["null_resource.work_pool_pool", "local_file.work_pool_template_file"]);
+    expect(sync.depends_on).toEqual(["null_resource.work_pool_pool"]);
   });
 
   it("starts the worker only once the pool has this stack's template, polling the listed queues", () => {
@@ -81,8 +103,9 @@ describe("work pool resources in the synthesized stack", () => {
     expect(command.slice(-4)).toEqual(["--work-queue", "default", "--work-queue", "critical"]);
   });
 
-  it("configures the null and local providers", () => {
-    expect(Object.keys(json.provider).sort()).toEqual(["aws", "local", "null"]);
+  it("configures the null provider and no other beside AWS", () => {
+    expect(Object.keys(json.provider).sort()).toEqual(["aws", "null"]);
+    expect(Object.keys(json.terraform.required_providers).sort()).toEqual(["aws", "null"]);
   });
 
   it("GIVEN manage_work_pool = false THEN no null or local resources or providers, but the template is still an output", () => {
@@ -114,20 +137,23 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
   const { json } = synth({ work_queues: ["default", "critical"] });
   const create = provisioner(nullResources(json).work_pool_template_sync);
   const destroy = provisioner(nullResources(json).work_pool_pool, "destroy");
-  const vars = {
+  const base: Record<string, string> = {
     "var.prefect_api_key": CANARY,
     "var.prefect_account_id": "0b5c1a2e-1111-4222-8333-944455556666",
     "var.prefect_workspace_id": "1b5c1a2e-1111-4222-8333-944455556666",
-    // local_file.filename renders to the configured (relative) path.
-    "local_file.work_pool_template_file.filename": TEMPLATE_FILE,
   };
+  const renderedTemplate = render((json as any).locals.base_job_template, base);
+  const vars = { ...base, "local.base_job_template": renderedTemplate };
 
-  /** A stack working directory with the rendered template file and a bin/ holding the double. */
-  function workdir(withDouble = true, templateText = render((json as any).locals.base_job_template, vars)) {
+  /** A stack working directory (with its own TMPDIR) and a bin/ holding the double. */
+  function workdir(withDouble = true) {
     const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-pool-"));
-    writeFileSync(join(dir, TEMPLATE_FILE), templateText);
+    mkdirSync(join(dir, "tmp"));
     const bin = join(dir, "bin");
     mkdirSync(bin);
+    // The command's only external tools besides prefect; nothing else from the machine is on PATH.
+    for (const tool of ["mktemp", "rm"])
+      symlinkSync(spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
     if (withDouble) {
       const double = join(bin, "prefect");
       writeFileSync(
@@ -136,11 +162,12 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
 // Test double for the Prefect CLI: records argv and the env it saw; checks base job templates.
 const fs = require("fs");
 const args = process.argv.slice(2);
-fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY }) + "\\n");
 const mode = process.env.DOUBLE_MODE || "ok";
-if (args[0] === "work-pool" && args[1] === "create") {
-  const file = args[args.indexOf("--base-job-template") + 1];
-  const template = JSON.parse(fs.readFileSync(file, "utf8"));
+const file = args[0] === "work-pool" && args[1] === "create" ? args[args.indexOf("--base-job-template") + 1] : undefined;
+const templateText = file ? fs.readFileSync(file, "utf8") : undefined;
+fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY, templateText }) + "\\n");
+if (file) {
+  const template = JSON.parse(templateText);
   if (!template.job_configuration || !template.variables) { console.error("invalid template"); process.exit(2); }
   const known = new Set(Object.keys(template.variables.properties));
   const missing = (JSON.stringify(template.job_configuration).match(/\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}/g) || [])
@@ -169,25 +196,32 @@ if (args[0] === "work-pool" && args[1] === "delete") {
   }
 
   function run(command: string, environment: Record<string, string>, opts: { withDouble?: boolean; mode?: string; templateText?: string } = {}) {
-    const w = workdir(opts.withDouble ?? true, opts.templateText);
-    const env: Record<string, string> = { PATH: `${w.bin}`, DOUBLE_LOG: w.log, DOUBLE_MODE: opts.mode ?? "ok" };
+    const w = workdir(opts.withDouble ?? true);
+    const env: Record<string, string> = { PATH: w.bin, TMPDIR: join(w.dir, "tmp"), DOUBLE_LOG: w.log, DOUBLE_MODE: opts.mode ?? "ok" };
     for (const [name, value] of Object.entries(environment)) env[name] = render(value, vars);
+    if (opts.templateText !== undefined) env.BASE_JOB_TEMPLATE = opts.templateText;
     // Terraform's local-exec runs `/bin/sh -c <command>` in the stack directory.
     const result = spawnSync("/bin/sh", ["-c", command], { cwd: w.dir, env, encoding: "utf8" });
-    let calls: { args: string[]; apiUrl: string; hasKey: boolean }[] = [];
+    let calls: { args: string[]; apiUrl: string; hasKey: boolean; templateText?: string }[];
     try {
-      calls = readFileSync(w.log, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+      calls = readFileSync(w.log, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
     } catch {
       calls = [];
     }
-    return { ...result, calls };
+    return { ...result, calls, leftInTmp: readdirSync(join(w.dir, "tmp")) };
   }
 
-  it("GIVEN the create command WHEN run THEN the pool is created from the template file, then missing queues are created", () => {
+  it("GIVEN the create command WHEN run THEN the pool is created from the template, then missing queues are created", () => {
     const result = run(create.command, create.environment);
     expect(result.status, result.stderr).toBe(0);
+    const templatePath = result.calls[0].args[6];
+    expect(templatePath).toContain(`/tmp/${TEMPLATE_TEMP_PREFIX}.`);
+    expect(result.calls[0].templateText).toBe(renderedTemplate);
     expect(result.calls.map((c) => c.args)).toEqual([
-      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", TEMPLATE_FILE, "--overwrite"],
+      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath, "--overwrite"],
       ["work-queue", "inspect", "default", "--pool", "dev-prefect-ecs"],
       ["work-queue", "inspect", "critical", "--pool", "dev-prefect-ecs"],
       ["work-queue", "create", "critical", "--pool", "dev-prefect-ecs"],
@@ -206,10 +240,18 @@ if (args[0] === "work-pool" && args[1] === "delete") {
     expect(result.calls).toHaveLength(1);
   });
 
+  it("GIVEN the create command WHEN it succeeds or fails THEN its temporary template file is removed", () => {
+    expect(run(create.command, create.environment).leftInTmp).toEqual([]);
+    const failed = run(create.command, create.environment, { templateText: "{}" });
+    expect(failed.status).not.toBe(0);
+    expect(failed.calls).toHaveLength(1);
+    expect(failed.leftInTmp).toEqual([]);
+  });
+
   it("GIVEN the create command WHEN run THEN nothing it prints, and not the template file, contains the key", () => {
     const result = run(create.command, create.environment);
     expect(result.stdout + result.stderr).not.toContain(CANARY);
-    expect(render((json as any).locals.base_job_template, vars)).not.toContain(CANARY);
+    expect(renderedTemplate).not.toContain(CANARY);
   });
 
   it("GIVEN no prefect on PATH WHEN the create command runs THEN it fails with how to install it", () => {

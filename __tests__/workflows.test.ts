@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { PREFECT_AWS_VERSION, PREFECT_VERSION, PYTHON_VERSION } from "../src/versions";
 
 const ROOT = join(__dirname, "..");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
@@ -14,6 +15,30 @@ const validate = (file: string) => spawnSync(VALIDATOR, [file], { encoding: "utf
 const workflow = (name: string) => parse(readFileSync(join(WORKFLOWS, name), "utf8"));
 const stepsOf = (job: any): any[] => job.steps;
 const uses = (job: any, action: string) => stepsOf(job).find((s) => s.uses?.startsWith(`${action}@`));
+const named = (job: any, name: string) => stepsOf(job).find((s) => s.name === name);
+const allJobs = () =>
+  readdirSync(WORKFLOWS).flatMap((name) => Object.entries<any>(workflow(name).jobs).map(([id, job]) => [`${name}: ${id}`, job] as const));
+
+/** Runs a github-script step's script with stand-ins for its `github`, `context` and `core`. */
+async function runScript(script: string, github: any, context: any, env: Record<string, string> = {}) {
+  const outputs: Record<string, string> = {};
+  const infos: string[] = [];
+  const core = {
+    setOutput: (k: string, v: string) => (outputs[k] = v),
+    info: (m: string) => infos.push(m),
+    setFailed: (m: string) => infos.push(`failed: ${m}`),
+  };
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+    await new AsyncFunction("github", "context", "core", "require", "process", script)(github, context, core, require, process);
+  } finally {
+    for (const key of Object.keys(env)) if (saved[key] === undefined) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+  return { outputs, infos };
+}
 
 describe("GitHub Actions files", () => {
   it.each(FILES.map((file) => [file.slice(ROOT.length + 1), file]))("%s passes action-validator's schema check", (_name, file) => {
@@ -27,28 +52,57 @@ describe("GitHub Actions files", () => {
     expect(validate(broken).status).not.toBe(0);
   });
 
-  it("pins every action to a major version and never uses npm ci", () => {
+  it("pins every action to a major version and installs with npm ci, never npm install", () => {
     for (const file of FILES) {
       const text = readFileSync(file, "utf8");
       for (const [, ref] of text.matchAll(/uses:\s*([^\s]+)/g)) if (!ref.startsWith("./")) expect(ref, file).toMatch(/@v\d+$/);
       const commands = text.split("\n").filter((line) => !line.trim().startsWith("#"));
-      expect(commands.filter((line) => /npm ci\b/.test(line)), file).toEqual([]);
+      expect(
+        commands.filter((line) => /npm (install|i)\b/.test(line)),
+        file,
+      ).toEqual([]);
+    }
+  });
+
+  it("gives every job a timeout", () => {
+    for (const [name, job] of allJobs()) expect(job["timeout-minutes"], name).toBeGreaterThan(0);
+  });
+
+  it("pins the Prefect CLI to src/versions.ts's Prefect and prefect-aws, with its Python, wherever it is installed", () => {
+    const installs = FILES.flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/pip install ([^\n]+)/g)].map(([, args]) => [file.slice(ROOT.length + 1), args] as const),
+    );
+    expect(installs.length).toBeGreaterThanOrEqual(2);
+    // Other tools (moto for the emulator tier) are pinned too, but are not the Prefect CLI.
+    const prefect = installs.filter(([, args]) => args.includes("prefect"));
+    expect(prefect.length).toBeGreaterThanOrEqual(2);
+    for (const [file, args] of prefect) expect(args, file).toBe(`"prefect==${PREFECT_VERSION}" "prefect-aws==${PREFECT_AWS_VERSION}"`);
+    for (const [name, job] of allJobs()) {
+      const python = uses(job, "actions/setup-python");
+      if (python) expect(python.with["python-version"], name).toBe(PYTHON_VERSION);
     }
   });
 });
 
 describe("plan workflow", () => {
   const wf = workflow("plan.yml");
+  const comment = () => named(wf.jobs.plan, "Comment on the pull request");
 
   it("runs on pull requests, with no default token permissions", () => {
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     expect(wf.permissions).toEqual({});
   });
 
-  it("tests first: npm install and the README's npm test, with Terraform pinned and a provider mirror", () => {
+  it("tests first: npm ci and the README's npm test, with Terraform pinned and a cached provider mirror", () => {
     const runs = stepsOf(wf.jobs.test).map((s) => s.run ?? "");
     expect(runs).toContain("npm test");
-    expect(runs.some((r) => r.includes("terraform providers mirror"))).toBe(true);
+    expect(runs.some((r) => /^npm ci --no-audit --no-fund$/m.test(r))).toBe(true);
+    expect(runs.some((r) => r.includes("git diff --exit-code -- package-lock.json"))).toBe(true);
+    const mirror = named(wf.jobs.test, "Provider mirror for the offline test tier");
+    expect(mirror.run).toContain("terraform providers mirror");
+    const cache = uses(wf.jobs.test, "actions/cache");
+    expect(cache.with.key).toContain("hashFiles('package-lock.json')");
+    expect(mirror.if).toBe(`steps.${cache.id}.outputs.cache-hit != 'true'`);
     expect(uses(wf.jobs.test, "hashicorp/setup-terraform").with.terraform_version).toBe("1.11.4");
     expect(wf.jobs.test.permissions).toEqual({ contents: "read" });
   });
@@ -60,27 +114,127 @@ describe("plan workflow", () => {
     expect(JSON.stringify(wf)).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY/);
   });
 
-  it("takes the credentials from secrets as TF_VAR_*", () => {
-    expect(wf.jobs.plan.env.TF_VAR_prefect_api_key).toBe("${{ secrets.PREFECT_API_KEY }}");
-    expect(wf.jobs.plan.env.TF_VAR_prefect_api_auth_string).toBe("${{ secrets.PREFECT_API_AUTH_STRING }}");
+  it("never gives a pull request's code the Prefect credential: plans run with placeholders", () => {
+    expect(JSON.stringify(wf)).not.toContain("secrets.");
+    expect(wf.jobs.plan.env.TF_VAR_prefect_api_key).toMatch(/^placeholder/);
+    expect(wf.jobs.plan.env.TF_VAR_prefect_api_auth_string).toMatch(/^placeholder/);
+  });
+
+  it("plans only branches of this repository; a fork's pull request gets a notice saying why", () => {
+    expect(wf.jobs.plan.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(wf.jobs.fork.if).toBe("github.event.pull_request.head.repo.full_name != github.repository");
+    expect(wf.jobs.fork.permissions).toEqual({});
+    const notice = stepsOf(wf.jobs.fork)[0].run;
+    expect(notice).toContain("No Terraform plan for pull requests from forks");
+    expect(notice).toContain('>> "$GITHUB_STEP_SUMMARY"');
   });
 
   it("runs one plan per pull request, outside the deploy group, waiting for the state lock instead", () => {
     expect(wf.jobs.plan.concurrency).toEqual({ group: "prefect-ecs-plan-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
-    expect(stepsOf(wf.jobs.plan).find((s) => s.name === "Plan").run).toContain("-lock-timeout=10m");
+    expect(named(wf.jobs.plan, "Plan").run).toContain("-lock-timeout=10m");
   });
 
-  it("plans with the real backend, summarizes into the job summary, uploads the plan, and keeps one PR comment", () => {
-    const plan = stepsOf(wf.jobs.plan).find((s) => s.name === "Plan");
+  it("plans with the real backend, summarizes with the commit and run, and uploads the plan with what it was made from", () => {
+    const plan = named(wf.jobs.plan, "Plan");
     expect(plan.run).toMatch(/terraform init -input=false\n/);
     expect(plan.run).toContain("-out=plan.bin");
-    const summarize = stepsOf(wf.jobs.plan).find((s) => s.name === "Summarize");
-    expect(summarize.run).toContain("npm run --silent plan-summary --");
+    expect(plan.run).toContain("npx tsx scripts/plan-metadata.ts write");
+    expect(plan.run).toContain("cp plan.bin .terraform.lock.hcl ../../../plan-artifact/");
+    const summarize = named(wf.jobs.plan, "Summarize");
+    expect(summarize.run).toContain('npm run --silent plan-summary -- "cdktf.out/stacks/$STACK/plan.json" --commit "$COMMIT" --run-url "$RUN_URL"');
     expect(summarize.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
-    expect(uses(wf.jobs.plan, "actions/upload-artifact").with.path).toContain("plan.bin");
-    const comment = uses(wf.jobs.plan, "actions/github-script").with.script;
-    expect(comment).toContain("updateComment");
-    expect(comment).toContain("<!-- prefect-ecs-plan -->");
+    expect(summarize.env.COMMIT).toBe("${{ github.event.pull_request.head.sha }}");
+    // The deploy workflow looks this artifact up by name.
+    expect(uses(wf.jobs.plan, "actions/upload-artifact").with).toMatchObject({
+      name: "plan-${{ steps.prepare.outputs.stack }}",
+      path: "plan-artifact/",
+      "include-hidden-files": true,
+    });
+    expect(workflow("deploy.yml").jobs.plan.steps.find((s: any) => s.name === "Find the pull request's plan").env.ARTIFACT).toBe(
+      "plan-${{ steps.prepare.outputs.stack }}",
+    );
+  });
+
+  describe("the pull-request comment", () => {
+    const marker = "<!-- prefect-ecs-plan -->";
+    const env = (outcome: string) => ({
+      SUMMARY_OUTCOME: outcome,
+      COMMIT: "0123456789abcdef0123456789abcdef01234567",
+      RUN_URL: "https://github.com/acme/infra/actions/runs/42",
+    });
+    const github = (existing: any[]) => {
+      const calls: { method: string; args: any }[] = [];
+      return {
+        calls,
+        paginate: async (_: unknown, args: any) => (calls.push({ method: "listComments", args }), existing),
+        rest: {
+          issues: {
+            listComments: {},
+            updateComment: async (args: any) => calls.push({ method: "updateComment", args }),
+            createComment: async (args: any) => calls.push({ method: "createComment", args }),
+          },
+        },
+      };
+    };
+    const context = { repo: { owner: "acme", repo: "infra" }, issue: { number: 5 } };
+
+    /** Runs the comment script in a directory holding (or not) a summary, as the job leaves it. */
+    async function post(outcome: string, existing: any[], summary?: string) {
+      const dir = mkdtempSync(join(tmpdir(), "wf-comment-"));
+      if (summary !== undefined) {
+        mkdirSync(join(dir, "plan-artifact"));
+        writeFileSync(join(dir, "plan-artifact", "plan-summary.md"), summary);
+      }
+      const gh = github(existing);
+      const cwd = process.cwd();
+      process.chdir(dir);
+      try {
+        await runScript(comment().with.script, gh, context, env(outcome));
+      } finally {
+        process.chdir(cwd);
+      }
+      return gh.calls.filter((c) => c.method !== "listComments");
+    }
+
+    it("runs whatever happened before it, unless the run was cancelled", () => {
+      expect(comment().if).toBe("${{ !cancelled() }}");
+      expect(comment().env.SUMMARY_OUTCOME).toBe("${{ steps.summarize.outcome }}");
+    });
+
+    it("GIVEN a summary THEN it updates this bot's earlier comment with it, keeping the marker", async () => {
+      const calls = await post(
+        "success",
+        [
+          { id: 1, user: { type: "User" }, body: `${marker}\nby hand` },
+          { id: 2, user: { type: "Bot" }, body: `${marker}\nold` },
+        ],
+        "## Terraform plan\n\nnew\n",
+      );
+      expect(calls).toEqual([
+        { method: "updateComment", args: { owner: "acme", repo: "infra", comment_id: 2, body: `${marker}\n## Terraform plan\n\nnew\n` } },
+      ]);
+    });
+
+    it("GIVEN no earlier comment THEN it creates one", async () => {
+      const calls = await post("success", [], "## Terraform plan\n");
+      expect(calls.map((c) => c.method)).toEqual(["createComment"]);
+      expect(calls[0].args.issue_number).toBe(5);
+    });
+
+    it("GIVEN a failed plan THEN the comment says so, with the commit and the run, and shows no older summary", async () => {
+      const calls = await post("skipped", [{ id: 2, user: { type: "Bot" }, body: `${marker}\nold summary` }]);
+      expect(calls).toHaveLength(1);
+      expect(calls[0].method).toBe("updateComment");
+      expect(calls[0].args.body).toContain("❌ **The plan failed** for commit `0123456789ab`");
+      expect(calls[0].args.body).toContain("[the workflow run](<https://github.com/acme/infra/actions/runs/42>)");
+      expect(calls[0].args.body).not.toContain("old summary");
+    });
+
+    it("GIVEN a summary left from an earlier step but a failed summarize THEN it reports the failure, not the file", async () => {
+      const calls = await post("failure", [], "## Terraform plan\n\nstale\n");
+      expect(calls[0].args.body).toContain("The plan failed");
+      expect(calls[0].args.body).not.toContain("stale");
+    });
   });
 });
 
@@ -96,50 +250,154 @@ describe("shared preparation", () => {
     expect(synthStep.run).toContain("if (!j.terraform.backend.s3)");
     expect(synthStep.run).toContain("Set state_bucket in PREFECT_ECS_TFVARS");
   });
+
+  it("installs with npm ci and fails if the lock file was rewritten", () => {
+    const install = action.runs.steps.find((s: any) => s.name === "Install");
+    expect(install.run).toMatch(/^npm ci --no-audit --no-fund$/m);
+    expect(install.run).toContain("git diff --exit-code -- package-lock.json");
+  });
+
+  it("caches Terraform providers keyed on the lock file that pins them, and lets Terraform use the cache", () => {
+    const cache = action.runs.steps.find((s: any) => s.uses?.startsWith("actions/cache@"));
+    expect(cache.with).toEqual({
+      path: "~/.terraform.d/plugin-cache",
+      key: "terraform-providers-${{ runner.os }}-${{ hashFiles('package-lock.json') }}",
+    });
+    const settings = action.runs.steps.find((s: any) => s.name === "Terraform provider cache settings").run;
+    expect(settings).toContain('TF_PLUGIN_CACHE_DIR=$HOME/.terraform.d/plugin-cache" >> "$GITHUB_ENV"');
+    expect(settings).toContain("TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true");
+    // package-lock.json pins the provider bindings whose versions the stack requires.
+    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8"));
+    expect(lock.packages["node_modules/@cdktf/provider-aws"].version).toBe("20.1.0");
+    const steps = action.runs.steps.map((s: any) => s.name ?? s.uses);
+    expect(steps.indexOf("Terraform provider cache settings")).toBeLessThan(steps.indexOf("Synthesize"));
+  });
 });
 
-describe("deploy and destroy workflows", () => {
+describe("deploy workflow: applies exactly the plan it showed", () => {
   const deploy = workflow("deploy.yml");
-  const destroy = workflow("destroy.yml");
+  const { plan, apply } = deploy.jobs;
 
-  it("deploys on pushes to main behind a GitHub environment, with the Prefect CLI installed", () => {
+  it("runs on pushes to main, one run at a time, never cancelled, sharing destroy's group", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
-    expect(deploy.jobs.deploy.environment).toBe("production");
-    expect(stepsOf(deploy.jobs.deploy).map((s) => s.run)).toContain("pip install prefect prefect-aws");
+    expect(deploy.concurrency).toEqual({ group: "prefect-ecs-state", "cancel-in-progress": false });
+    expect(workflow("destroy.yml").concurrency).toEqual(deploy.concurrency);
   });
 
-  it("destroys only by manual dispatch after the stack name is typed", () => {
+  it("plans outside the production environment with a placeholder credential, and applies behind it with the real one", () => {
+    expect(plan.environment).toBeUndefined();
+    expect(JSON.stringify(plan)).not.toContain("secrets.");
+    expect(plan.env.TF_VAR_prefect_api_key).toMatch(/^placeholder/);
+    expect(apply.environment).toBe("production");
+    expect(apply.needs).toBe("plan");
+    expect(apply.env).toMatchObject({
+      TF_VAR_prefect_api_key: "${{ secrets.PREFECT_API_KEY }}",
+      PREFECT_API_KEY: "${{ secrets.PREFECT_API_KEY }}",
+      TF_CLI_ARGS_apply: "-lock-timeout=10m",
+    });
+  });
+
+  it("asks for approval only when the plan changes something", () => {
+    expect(apply.if).toBe("needs.plan.outputs.changes == 'true'");
+    expect(named(plan, "Plan").run).toContain('echo "changes=$(npx tsx scripts/plan-metadata.ts has-changes');
+  });
+
+  it("reuses the pull request's plan only when plan-metadata says main holds exactly what it planned, else plans main", () => {
+    const run = named(plan, "Plan").run;
+    expect(run).toContain('npx tsx scripts/plan-metadata.ts check "$SAVED/plan-meta.json"');
+    expect(run).toContain("terraform plan -input=false -lock-timeout=10m $var_files -out=plan.bin");
+    expect(run).toContain("terraform init -input=false -lockfile=readonly");
+    const download = stepsOf(plan).find((s) => s.uses?.startsWith("actions/download-artifact@"));
+    expect(download.if).toBe("steps.find.outputs.run-id != ''");
+    expect(plan.permissions).toEqual({ contents: "read", "id-token": "write", actions: "read", "pull-requests": "read" });
+  });
+
+  it("finds the merged pull request's latest successful plan run, and plans main when there is none", async () => {
+    const script = named(plan, "Find the pull request's plan").with.script;
+    const context = { repo: { owner: "acme", repo: "infra" }, sha: "merge-sha" };
+    const calls: any[] = [];
+    const github = (pulls: any[], runs: any[], artifacts: any[]) => ({
+      rest: {
+        repos: { listPullRequestsAssociatedWithCommit: async (a: any) => (calls.push(a), { data: pulls }) },
+        actions: {
+          listWorkflowRuns: async (a: any) => (calls.push(a), { data: { workflow_runs: runs } }),
+          listWorkflowRunArtifacts: async (a: any) => (calls.push(a), { data: { artifacts } }),
+        },
+      },
+    });
+    const pr = { number: 7, merged_at: "2026-11-23T10:00:00Z", base: { ref: "main" }, head: { sha: "head-sha" } };
+    const found = await runScript(script, github([pr], [{ id: 99, html_url: "https://x/99" }], [{ expired: false }]), context, {
+      ARTIFACT: "plan-prefect-ecs-dev",
+    });
+    expect(found.outputs).toEqual({ "run-id": "99" });
+    expect(calls[1]).toMatchObject({ workflow_id: "plan.yml", event: "pull_request", head_sha: "head-sha", status: "success" });
+    expect(calls[2]).toMatchObject({ run_id: 99, name: "plan-prefect-ecs-dev" });
+    expect((await runScript(script, github([], [], []), context)).outputs).toEqual({});
+    expect((await runScript(script, github([{ ...pr, merged_at: null }], [], []), context)).outputs).toEqual({});
+    expect((await runScript(script, github([pr], [{ id: 99 }], [{ expired: true }]), context, { ARTIFACT: "x" })).outputs).toEqual({});
+  });
+
+  it("applies the saved plan file, after showing its summary from that same file, and says so when the state moved", () => {
+    const steps = stepsOf(apply);
+    const show = steps.findIndex((s) => s.name === "Show the plan being applied");
+    const applyStep = steps.findIndex((s) => s.name === "Apply the saved plan");
+    expect(show).toBeGreaterThan(-1);
+    expect(show).toBeLessThan(applyStep);
+    expect(steps[show].run).toContain("terraform show -json plan.bin > plan.json");
+    expect(steps[show].run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    expect(steps[applyStep].run).toContain("terraform apply -input=false plan.bin");
+    expect(steps[applyStep].run).not.toMatch(/auto-approve|terraform plan/);
+    expect(steps[applyStep].run).toContain('grep -q "Saved plan is stale"');
+    expect(steps[applyStep].run).toContain("Nothing was applied. Re-run this workflow to plan again");
+    const download = steps.find((s) => s.uses?.startsWith("actions/download-artifact@"));
+    expect(download.with.name).toBe("deploy-plan-${{ needs.plan.outputs.stack }}");
+  });
+
+  it("carries the plan file, Terraform's lock file and the summary from the plan job to the apply job", () => {
+    const upload = uses(plan, "actions/upload-artifact");
+    expect(upload.with).toMatchObject({ name: "deploy-plan-${{ steps.prepare.outputs.stack }}", path: "deploy-plan/", "include-hidden-files": true });
+    expect(named(plan, "Plan").run).toContain('cp "$dir/plan.bin" "$dir/.terraform.lock.hcl" deploy-plan/');
+    expect(named(plan, "Summarize").run).toContain('--commit "$GITHUB_SHA" --run-url "$RUN_URL"');
+  });
+
+  it("gets AWS credentials through OIDC: the plan role to plan, the deploy role to apply", () => {
+    expect(uses(plan, "aws-actions/configure-aws-credentials").with["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    expect(uses(apply, "aws-actions/configure-aws-credentials").with["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+    expect(apply.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(deploy.permissions).toEqual({});
+  });
+});
+
+describe("destroy workflow", () => {
+  const destroy = workflow("destroy.yml");
+  const job = destroy.jobs.destroy;
+
+  it("destroys only by manual dispatch on main, after the stack name is typed", () => {
     expect(Object.keys(destroy.on)).toEqual(["workflow_dispatch"]);
     expect(destroy.on.workflow_dispatch.inputs.confirm.required).toBe(true);
-    const steps = stepsOf(destroy.jobs.destroy);
+    expect(job.if).toBe("github.ref == 'refs/heads/main'");
+    expect(destroy.jobs["refuse-other-branches"].if).toBe("github.ref != 'refs/heads/main'");
+    expect(stepsOf(destroy.jobs["refuse-other-branches"])[0].run).toContain("Destroy runs only from main");
+    const steps = stepsOf(job);
     const guard = steps.findIndex((s) => s.name === "Check the typed confirmation");
-    const destroyStep = steps.findIndex((s) => s.name === "Destroy");
     expect(guard).toBeGreaterThan(-1);
-    expect(guard).toBeLessThan(destroyStep);
+    expect(guard).toBeLessThan(steps.findIndex((s) => s.name === "Destroy"));
     expect(steps[guard].run).toContain('if [ "$CONFIRM" != "$STACK" ]');
-    expect(destroy.jobs.destroy.env.PREFECT_API_KEY).toBe("${{ secrets.PREFECT_API_KEY }}");
   });
 
-  it("share one concurrency group, never cancelling a run that holds the state, and wait for a plan's lock", () => {
-    for (const job of [deploy.jobs.deploy, destroy.jobs.destroy]) {
-      expect(job.concurrency).toEqual({ group: "prefect-ecs-state", "cancel-in-progress": false });
-      expect(job.env).toMatchObject({ TF_CLI_ARGS_plan: "-lock-timeout=10m", TF_CLI_ARGS_apply: "-lock-timeout=10m" });
-    }
+  it("waits for the state lock in terraform destroy, which reads TF_CLI_ARGS_destroy", () => {
+    expect(job.env).toMatchObject({
+      TF_CLI_ARGS_destroy: "-lock-timeout=10m",
+      TF_CLI_ARGS_plan: "-lock-timeout=10m",
+      TF_CLI_ARGS_apply: "-lock-timeout=10m",
+    });
   });
 
-  it("give the work pool's delete command its credential, for destroy and for a replaced pool", () => {
-    for (const job of [deploy.jobs.deploy, destroy.jobs.destroy]) expect(job.env.PREFECT_API_KEY).toBe("${{ secrets.PREFECT_API_KEY }}");
-  });
-
-  it("target the configured environment through npm run deploy/destroy, which adds its settings file", () => {
-    expect(stepsOf(deploy.jobs.deploy).at(-1).run).toBe("npm run deploy -- $ENVIRONMENT --auto-approve --skip-synth");
-    expect(stepsOf(destroy.jobs.destroy).at(-1).run).toBe("npm run destroy -- $ENVIRONMENT --auto-approve --skip-synth");
-  });
-
-  it("grants each job only what it uses", () => {
-    for (const wf of [deploy, destroy]) {
-      expect(wf.permissions).toEqual({});
-      for (const job of Object.values<any>(wf.jobs)) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
-    }
+  it("runs behind the production environment, giving the work pool's delete command its credential", () => {
+    expect(job.environment).toBe("production");
+    expect(job.env.PREFECT_API_KEY).toBe("${{ secrets.PREFECT_API_KEY }}");
+    expect(stepsOf(job).at(-1).run).toBe("npm run destroy -- $ENVIRONMENT --auto-approve --skip-synth");
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(destroy.jobs["refuse-other-branches"].permissions).toEqual({});
   });
 });

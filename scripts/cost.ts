@@ -1,42 +1,60 @@
 /**
- * npm run cost [-- <environment>] [--compare]: the estimated monthly cost of a deployment's stack
- * (synthesized in memory); --compare adds the monthly delta of each common option against it.
+ * The estimated monthly cost of a deployment's stack (synthesized in memory):
+ *   npm run cost [-- <environment>] [--compare]
+ * --compare adds the monthly delta of each common option against it.
  */
 import { Testing } from "cdktf";
-import { costMarkdown, estimate, inventoryOf, resourcesOfSynth } from "../src/review/cost";
-import { runCli } from "../src/cli";
+import { runScript } from "../src/cli";
+import { costMarkdown, type Estimate, estimate, inventoryOf, regionOfSynth, resourcesOfSynth } from "../src/review/cost";
 import { type Deployment, parseSettings } from "../src/settings";
 import { loadDeployments, selectDeployment } from "../src/settings/environments";
 import { PrefectEcsStack } from "../src/stack";
 
+const USAGE = "npm run cost [-- <environment>] [--compare]";
+
 const OPTIONS: [string, Record<string, unknown>][] = [
-  ["NAT gateway per AZ (`nat_gateway_mode = \"per_az\"`)", { nat_gateway_mode: "per_az" }],
+  ['NAT gateway per AZ (`nat_gateway_mode = "per_az"`)', { nat_gateway_mode: "per_az" }],
   ["interface endpoints (`vpc_interface_endpoints = true`)", { vpc_interface_endpoints: true }],
-  ["ARM worker (`worker_cpu_architecture = \"ARM64\"`)", { worker_cpu_architecture: "ARM64" }],
-  ["Spot worker (`worker_capacity = \"fargate_spot\"`)", { worker_capacity: "fargate_spot" }],
+  ['ARM worker (`worker_cpu_architecture = "ARM64"`)', { worker_cpu_architecture: "ARM64" }],
+  ['Spot worker (`worker_capacity = "fargate_spot"`)', { worker_capacity: "fargate_spot" }],
   ["bigger worker (`worker_cpu = 1024`, `worker_memory = 2048`)", { worker_cpu: 1024, worker_memory: 2048 }],
   ["EFS for flow runs (`flow_run_efs = true`)", { flow_run_efs: true }],
 ];
 
-const monthly = (deployment: Deployment) => {
+const monthly = (deployment: Deployment): Estimate => {
   const stack = new PrefectEcsStack(Testing.app(), deployment);
-  return estimate(inventoryOf(resourcesOfSynth(JSON.parse(Testing.synth(stack)))));
+  const json = JSON.parse(Testing.synth(stack));
+  return estimate(inventoryOf(resourcesOfSynth(json), regionOfSynth(json)));
 };
 
-runCli(async () => {
-  const name = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
-  const deployment = selectDeployment(await loadDeployments(), name, "npm run cost -- <environment>");
-  // Options are compared on the values Terraform sees, with the environment's name kept.
-  const values = { ...deployment.fileValues, environment: deployment.settings.environment };
+/** The cost report of an environment's stack, with the options' deltas when `compare` is set. */
+export async function costReport(environment: string | undefined, compare: boolean): Promise<string> {
+  const deployment = selectDeployment(await loadDeployments(), environment, USAGE);
   const base = monthly(deployment);
-  console.log(`Stack ${deployment.settings.name_prefix}\n`);
-  console.log(costMarkdown(base));
-  if (!process.argv.includes("--compare")) return;
-  console.log("\n| option | per month | delta |\n|---|---:|---:|");
-  console.log(`| these settings | $${base.total.toFixed(2)} | |`);
-  for (const [label, overrides] of OPTIONS) {
-    const total = monthly(parseSettings({ ...values, ...overrides })).total;
-    const delta = total - base.total;
-    console.log(`| ${label} | $${total.toFixed(2)} | ${delta >= 0 ? "+" : "-"}$${Math.abs(delta).toFixed(2)} |`);
+  const lines = [`Stack ${deployment.settings.name_prefix}`, "", costMarkdown(base)];
+  if (compare) {
+    // Options are compared on the values Terraform sees, with the environment's name kept.
+    const values = { ...deployment.fileValues, environment: deployment.settings.environment };
+    lines.push("", "| option | per month | delta |", "|---|---:|---:|", `| these settings | $${base.total.toFixed(2)} | |`);
+    for (const [label, overrides] of OPTIONS) {
+      const total = monthly(parseSettings({ ...values, ...overrides })).total;
+      const delta = total - base.total;
+      lines.push(`| ${label} | $${total.toFixed(2)} | ${delta >= 0 ? "+" : "-"}$${Math.abs(delta).toFixed(2)} |`);
+    }
   }
-});
+  return lines.join("\n");
+}
+
+if (require.main === module) {
+  runScript({
+    usage: USAGE,
+    description: "Estimates the monthly cost of the stack terraform.tfvars describes, from the price table in src/review/prices.json.",
+    run: async (args) =>
+      console.log(
+        await costReport(
+          args.find((arg) => !arg.startsWith("-")),
+          args.includes("--compare"),
+        ),
+      ),
+  });
+}

@@ -1,32 +1,109 @@
-import defaultPrices from "./prices.json";
+import priceJson from "./prices.json";
 
 /**
- * Monthly cost estimate of what a stack creates, from a price table kept in the repository.
+ * Monthly cost estimate of what a stack bills, from a price table kept in the repository.
  * Works on synthesized Terraform JSON and on `terraform show -json` plans alike: both reduce to a list
- * of resources with their attribute values.
+ * of resources with their attribute values, and a plan also gives the cost before it (its delta).
  */
-export type PriceTable = typeof defaultPrices;
-export const PRICES: PriceTable = defaultPrices;
+export type RegionPrices = (typeof priceJson.regions)["us-east-1"];
+type Fargate = RegionPrices["fargate"];
+/** A region's recorded figures: any may be missing, and then the fallback region's is used. */
+export type RecordedPrices = Partial<Omit<RegionPrices, "fargate">> & { fargate?: Partial<Fargate> };
+export interface PriceFile {
+  readonly recorded: string;
+  readonly currency: string;
+  readonly hours_per_month: number;
+  readonly fallback_region: string;
+  readonly fargate_spot_discount: number;
+  readonly regions: Record<string, RecordedPrices>;
+  readonly sources: Record<string, Record<string, string> | string>;
+}
+export const PRICE_FILE: PriceFile = priceJson;
+/** The fallback region's prices (us-east-1), complete. */
+export const PRICES: RegionPrices = priceJson.regions["us-east-1"];
+export const HOURS_PER_MONTH = priceJson.hours_per_month;
+
+export interface PriceChoice {
+  /** The region the stack deploys to (undefined when it cannot be told). */
+  readonly region?: string;
+  /** The region whose table is used: the stack's, or the fallback when the table has none for it. */
+  readonly pricedAs: string;
+  readonly prices: RegionPrices;
+  /** Figures the region's table lacks, priced at the fallback region's (`nat_gateway_hour`, `fargate.ARM64`). */
+  readonly borrowed: string[];
+}
+
+/** The prices for a region: its recorded figures, the fallback region's for the rest. */
+export function pricesFor(region: string | undefined, file: PriceFile = PRICE_FILE): PriceChoice {
+  const fallback = file.regions[file.fallback_region] as RegionPrices;
+  const recorded = region !== undefined ? file.regions[region] : undefined;
+  if (!recorded || region === file.fallback_region) return { region, pricedAs: file.fallback_region, prices: fallback, borrowed: [] };
+  const borrowed: string[] = [];
+  const prices: Record<string, unknown> = {};
+  for (const [figure, value] of Object.entries(fallback)) {
+    if (figure === "fargate") continue;
+    const own = (recorded as Record<string, unknown>)[figure];
+    if (own === undefined) borrowed.push(figure);
+    prices[figure] = own ?? value;
+  }
+  const fargate: Record<string, unknown> = {};
+  for (const [architecture, value] of Object.entries(fallback.fargate)) {
+    const own = recorded.fargate?.[architecture as keyof Fargate];
+    if (own === undefined) borrowed.push(`fargate.${architecture}`);
+    fargate[architecture] = own ?? value;
+  }
+  return { region, pricedAs: region!, prices: { ...prices, fargate } as RegionPrices, borrowed };
+}
 
 export interface Assumptions {
   /** GB a month through the NAT gateways (image pulls, Prefect API traffic). */
   readonly natDataGb: number;
-  /** GB of logs a month (worker, flow runs, VPC flow logs). */
+  /** GB a month of worker and flow-run logs. */
   readonly logIngestGb: number;
+  /** GB a month of VPC flow logs per flow log (delivered as vended logs). */
+  readonly flowLogGb: number;
+  /** GB a month through interface endpoints, when they exist (ECR API, Logs, Secrets Manager calls). */
+  readonly endpointDataGb: number;
   /** GB stored in EFS, when it exists. */
   readonly efsGb: number;
   /** GB of images stored in ECR. */
   readonly ecrGb: number;
+  /** Task definition families that run in a cluster (the worker's and the flow runs'), for Container Insights. */
+  readonly taskFamilies: number;
 }
 
-export const DEFAULT_ASSUMPTIONS: Assumptions = { natDataGb: 20, logIngestGb: 2, efsGb: 10, ecrGb: 2 };
+export const DEFAULT_ASSUMPTIONS: Assumptions = {
+  natDataGb: 20,
+  logIngestGb: 2,
+  flowLogGb: 1,
+  endpointDataGb: 5,
+  efsGb: 10,
+  ecrGb: 2,
+  taskFamilies: 2,
+};
+
+/**
+ * Container Insights (standard) metrics for ECS, counted from the metrics AWS documents per dimension set
+ * (Container-Insights-metrics-ECS): CPU and memory utilized/reserved, network rx/tx and storage read/write
+ * at every level, task and service counts per cluster, and desired/running/pending task, deployment and
+ * task-set counts per service. Each is a custom metric.
+ */
+export const CONTAINER_INSIGHTS_METRICS = { perCluster: 10, perService: 13, perTaskFamily: 8 };
+
+/** A value from Terraform JSON (synthesized configuration or plan), which has no static type. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Terraform's JSON is untyped; each reader checks what it uses.
+type TerraformValue = any;
 
 export interface ResourceValues {
   readonly type: string;
+  /** The resource's name in its configuration (`network_private_subnet_0`). */
+  readonly name?: string;
   /** Attribute values (synthesized config, or a plan's `after`). */
-  readonly values: Record<string, any>;
+  readonly values: Record<string, TerraformValue>;
   /** A plan's `after_unknown`, used only to learn list lengths that are not known yet. */
-  readonly unknown?: Record<string, any>;
+  readonly unknown?: Record<string, TerraformValue>;
+  /** List lengths the configuration gives when the values are not known yet (a plan's configuration). */
+  readonly configuredLengths?: Record<string, number>;
 }
 
 export interface WorkerTasks {
@@ -38,15 +115,25 @@ export interface WorkerTasks {
 }
 
 export interface Inventory {
+  readonly region?: string;
   readonly natGateways: number;
+  /** Private subnets (one per AZ) whose traffic leaves through a NAT gateway. */
+  readonly privateSubnets: number;
   readonly publicIpv4: number;
   /** Interface endpoints times the subnets (AZs) each is placed in. */
   readonly interfaceEndpointAzs: number;
+  readonly interfaceEndpoints: number;
   readonly secrets: number;
   readonly kmsKeys: number;
   readonly efsFileSystems: number;
   readonly ecrRepositories: number;
   readonly logGroups: number;
+  /** VPC flow logs delivered to CloudWatch Logs. */
+  readonly flowLogs: number;
+  /** Clusters with Container Insights on, and the services in them. */
+  readonly insightsClusters: number;
+  /** CloudWatch alarms: declared ones and the two each target-tracking policy creates. */
+  readonly alarms: number;
   readonly services: WorkerTasks[];
 }
 
@@ -54,11 +141,12 @@ const listLength = (resource: ResourceValues, attribute: string): number => {
   const known = resource.values[attribute];
   if (Array.isArray(known)) return known.length;
   const unknown = resource.unknown?.[attribute];
-  return Array.isArray(unknown) ? unknown.length : 0;
+  if (Array.isArray(unknown)) return unknown.length;
+  return resource.configuredLengths?.[attribute] ?? 0;
 };
 const first = <T>(value: T | T[] | undefined): T | undefined => (Array.isArray(value) ? value[0] : value);
 
-export function inventoryOf(resources: ResourceValues[]): Inventory {
+export function inventoryOf(resources: ResourceValues[], region?: string): Inventory {
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const taskDefinitions = ofType("aws_ecs_task_definition");
   const services = ofType("aws_ecs_service").map((service, i): WorkerTasks => {
@@ -72,31 +160,91 @@ export function inventoryOf(resources: ResourceValues[]): Inventory {
       spot: strategy?.capacity_provider === "FARGATE_SPOT",
     };
   });
+  const interfaceEndpoints = ofType("aws_vpc_endpoint").filter((e) => e.values.vpc_endpoint_type === "Interface");
+  const insights = ofType("aws_ecs_cluster").filter((c) =>
+    (Array.isArray(c.values.setting) ? c.values.setting : [c.values.setting]).some(
+      (s: TerraformValue) => s?.name === "containerInsights" && ["enabled", "enhanced"].includes(s?.value),
+    ),
+  );
+  const targetTracking = ofType("aws_appautoscaling_policy").filter((p) => p.values.policy_type === "TargetTrackingScaling");
   return {
+    region,
     natGateways: ofType("aws_nat_gateway").length,
+    privateSubnets: ofType("aws_subnet").filter((s) => s.name?.includes("private")).length,
     publicIpv4: ofType("aws_eip").length,
-    interfaceEndpointAzs: ofType("aws_vpc_endpoint")
-      .filter((e) => e.values.vpc_endpoint_type === "Interface")
-      .reduce((sum, e) => sum + listLength(e, "subnet_ids"), 0),
+    interfaceEndpoints: interfaceEndpoints.length,
+    interfaceEndpointAzs: interfaceEndpoints.reduce((sum, e) => sum + listLength(e, "subnet_ids"), 0),
     secrets: ofType("aws_secretsmanager_secret").length,
     kmsKeys: ofType("aws_kms_key").length,
     efsFileSystems: ofType("aws_efs_file_system").length,
     ecrRepositories: ofType("aws_ecr_repository").length,
     logGroups: ofType("aws_cloudwatch_log_group").length,
+    flowLogs: ofType("aws_flow_log").filter((f) => (f.values.log_destination_type ?? "cloud-watch-logs") === "cloud-watch-logs").length,
+    insightsClusters: insights.length,
+    alarms: ofType("aws_cloudwatch_metric_alarm").length + 2 * targetTracking.length,
     services,
   };
 }
 
 /** Resources of synthesized Terraform JSON (cdk.tf.json). */
-export function resourcesOfSynth(json: { resource?: Record<string, Record<string, Record<string, any>>> }): ResourceValues[] {
-  return Object.entries(json.resource ?? {}).flatMap(([type, byId]) => Object.values(byId).map((values) => ({ type, values })));
+export function resourcesOfSynth(json: { resource?: Record<string, Record<string, Record<string, TerraformValue>>> }): ResourceValues[] {
+  return Object.entries(json.resource ?? {}).flatMap(([type, byId]) => Object.entries(byId).map(([name, values]) => ({ type, name, values })));
+}
+
+/** The AWS region of synthesized Terraform JSON. */
+export function regionOfSynth(json: { provider?: Record<string, TerraformValue> }): string | undefined {
+  const region = first(json.provider?.aws)?.region;
+  return typeof region === "string" && !region.includes("${") ? region : undefined;
+}
+
+type PlanLike = { resource_changes?: TerraformValue[]; configuration?: TerraformValue };
+
+/** The configuration's list lengths for one resource, from the expressions of a plan's configuration. */
+function configuredLengths(plan: PlanLike, change: TerraformValue): Record<string, number> {
+  let module = plan.configuration?.root_module;
+  for (const call of (change.module_address ?? "").split(".").filter((_: string, i: number) => i % 2 === 1)) {
+    module = module?.module_calls?.[call.replace(/\[.*\]$/, "")]?.module;
+  }
+  const address = `${change.type}.${change.name}`;
+  const resource = (module?.resources ?? []).find((r: TerraformValue) => r.address === address);
+  const lengths: Record<string, number> = {};
+  for (const [attribute, expression] of Object.entries<TerraformValue>(resource?.expressions ?? {})) {
+    if (Array.isArray(expression?.constant_value)) lengths[attribute] = expression.constant_value.length;
+    else if (Array.isArray(expression?.references)) {
+      // A list of references reads ["aws_subnet.a.id", "aws_subnet.a", "aws_subnet.b.id", "aws_subnet.b"].
+      lengths[attribute] = expression.references.filter((r: string) => /^[a-z0-9_]+\.[A-Za-z0-9_-]+(\[[^\]]+\])?\.[a-z_]+$/.test(r)).length;
+    }
+  }
+  return lengths;
+}
+
+function resourcesOf(plan: PlanLike, side: "before" | "after"): ResourceValues[] {
+  return (plan.resource_changes ?? [])
+    .filter((c) => c.mode === "managed" && c.change[side] !== null && c.change[side] !== undefined)
+    .map((c) => ({
+      type: c.type,
+      name: c.name,
+      values: c.change[side],
+      unknown: side === "after" && typeof c.change.after_unknown === "object" ? c.change.after_unknown : {},
+      configuredLengths: side === "after" ? configuredLengths(plan, c) : undefined,
+    }));
 }
 
 /** Resources a plan leaves in place or creates (not those it destroys). */
-export function resourcesOfPlan(plan: { resource_changes?: any[] }): ResourceValues[] {
-  return (plan.resource_changes ?? [])
-    .filter((c) => c.mode === "managed" && c.change.after !== null && c.change.after !== undefined)
-    .map((c) => ({ type: c.type, values: c.change.after, unknown: typeof c.change.after_unknown === "object" ? c.change.after_unknown : {} }));
+export const resourcesOfPlan = (plan: PlanLike): ResourceValues[] => resourcesOf(plan, "after");
+/** Resources as they are before the plan (the prior state's values). */
+export const resourcesBeforePlan = (plan: PlanLike): ResourceValues[] => resourcesOf(plan, "before");
+
+/** The AWS region a plan's configuration sets (root or module provider). */
+export function regionOfPlan(plan: PlanLike): string | undefined {
+  const configs = Object.entries<TerraformValue>(plan.configuration?.provider_config ?? {}).filter(
+    ([key, c]) => key === "aws" || key.endsWith(":aws") || c.name === "aws",
+  );
+  for (const [, config] of configs) {
+    const region = config.expressions?.region?.constant_value;
+    if (typeof region === "string") return region;
+  }
+  return undefined;
 }
 
 export interface CostLine {
@@ -105,73 +253,168 @@ export interface CostLine {
   readonly monthly: number;
 }
 
-export interface Estimate {
+export interface Estimate extends PriceChoice {
   readonly lines: CostLine[];
   readonly total: number;
+  readonly assumptions: Assumptions;
 }
 
 const money = (value: number) => `$${value.toFixed(2)}`;
 /** Unit prices keep their precision ($0.045, not $0.04). */
 const unit = (value: number) => `$${value}`;
 
-export function estimate(inventory: Inventory, prices: PriceTable = PRICES, assumptions: Assumptions = DEFAULT_ASSUMPTIONS): Estimate {
-  const hours = prices.hours_per_month;
+export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAULT_ASSUMPTIONS, file: PriceFile = PRICE_FILE): Estimate {
+  const choice = pricesFor(inventory.region, file);
+  const prices = choice.prices;
+  const hours = file.hours_per_month;
   const lines: CostLine[] = [];
-  const add = (item: string, quantity: string, monthly: number) => {
-    if (monthly > 0) lines.push({ item, quantity, monthly });
+  /** `figures` name the prices a line uses; one the region's table lacks is marked on the line. */
+  const add = (item: string, quantity: string, monthly: number, figures: string[]) => {
+    const borrowed = figures.some((f) => choice.borrowed.includes(f));
+    if (monthly > 0) lines.push({ item: borrowed ? `${item} (${file.fallback_region} price)` : item, quantity, monthly });
   };
-  add("NAT gateway hours", `${inventory.natGateways} × ${hours} h × ${unit(prices.nat_gateway_hour)}`, inventory.natGateways * hours * prices.nat_gateway_hour);
+  add(
+    "NAT gateway hours",
+    `${inventory.natGateways} × ${hours} h × ${unit(prices.nat_gateway_hour)}`,
+    inventory.natGateways * hours * prices.nat_gateway_hour,
+    ["nat_gateway_hour"],
+  );
   if (inventory.natGateways) {
-    add("NAT data processing (assumed)", `${assumptions.natDataGb} GB × ${unit(prices.nat_gateway_per_gb)}`, assumptions.natDataGb * prices.nat_gateway_per_gb);
+    add(
+      "NAT data processing (assumed)",
+      `${assumptions.natDataGb} GB × ${unit(prices.nat_gateway_per_gb)}`,
+      assumptions.natDataGb * prices.nat_gateway_per_gb,
+      ["nat_gateway_per_gb"],
+    );
+    // Subnets without a NAT gateway of their own send their share across AZs, billed each way.
+    const crossing = Math.max(0, inventory.privateSubnets - inventory.natGateways);
+    if (inventory.privateSubnets > 0 && crossing > 0) {
+      const gb = (assumptions.natDataGb * crossing) / inventory.privateSubnets;
+      add(
+        "Cross-AZ traffic to the NAT gateway (assumed)",
+        `${+gb.toFixed(2)} GB (${crossing} of ${inventory.privateSubnets} AZs) × 2 directions × ${unit(prices.cross_az_per_gb)}`,
+        gb * 2 * prices.cross_az_per_gb,
+        ["cross_az_per_gb"],
+      );
+    }
   }
-  add("Public IPv4 addresses (Elastic IPs)", `${inventory.publicIpv4} × ${hours} h × ${money(prices.public_ipv4_hour)}`, inventory.publicIpv4 * hours * prices.public_ipv4_hour);
+  add(
+    "Public IPv4 addresses (Elastic IPs)",
+    `${inventory.publicIpv4} × ${hours} h × ${unit(prices.public_ipv4_hour)}`,
+    inventory.publicIpv4 * hours * prices.public_ipv4_hour,
+    ["public_ipv4_hour"],
+  );
   for (const service of inventory.services) {
-    const table = (service.spot ? prices.fargate_spot : prices.fargate)[service.architecture];
+    const onDemand = prices.fargate[service.architecture];
+    const factor = service.spot ? 1 - file.fargate_spot_discount : 1;
+    const vcpuHour = +(onDemand.vcpu_hour * factor).toPrecision(6);
+    const gbHour = +(onDemand.gb_hour * factor).toPrecision(6);
     const label = `Fargate${service.spot ? " Spot" : ""} ${service.architecture}, ${service.tasks} × (${service.vcpu} vCPU, ${service.memoryGb} GB)`;
     add(
       `Worker: ${label}`,
-      `${service.tasks * service.vcpu} vCPU × ${hours} h × $${table.vcpu_hour} + ${service.tasks * service.memoryGb} GB × ${hours} h × $${table.gb_hour}`,
-      service.tasks * hours * (service.vcpu * table.vcpu_hour + service.memoryGb * table.gb_hour),
+      `${service.tasks * service.vcpu} vCPU × ${hours} h × ${unit(vcpuHour)} + ${service.tasks * service.memoryGb} GB × ${hours} h × ${unit(gbHour)}`,
+      service.tasks * hours * (service.vcpu * vcpuHour + service.memoryGb * gbHour),
+      [`fargate.${service.architecture}`],
     );
   }
   add(
-    "Interface VPC endpoints",
+    "Interface VPC endpoint hours",
     `${inventory.interfaceEndpointAzs} endpoint-AZs × ${hours} h × ${unit(prices.interface_endpoint_hour_per_az)}`,
     inventory.interfaceEndpointAzs * hours * prices.interface_endpoint_hour_per_az,
+    ["interface_endpoint_hour_per_az"],
   );
-  add("Secrets Manager secrets", `${inventory.secrets} × ${unit(prices.secret_month)}`, inventory.secrets * prices.secret_month);
-  add("KMS keys", `${inventory.kmsKeys} × ${unit(prices.kms_key_month)}`, inventory.kmsKeys * prices.kms_key_month);
+  if (inventory.interfaceEndpoints) {
+    add(
+      "Interface VPC endpoint data (assumed)",
+      `${assumptions.endpointDataGb} GB × ${unit(prices.interface_endpoint_per_gb)}`,
+      assumptions.endpointDataGb * prices.interface_endpoint_per_gb,
+      ["interface_endpoint_per_gb"],
+    );
+  }
+  if (inventory.insightsClusters) {
+    const services = inventory.services.length;
+    const metrics =
+      inventory.insightsClusters * (CONTAINER_INSIGHTS_METRICS.perCluster + CONTAINER_INSIGHTS_METRICS.perTaskFamily * assumptions.taskFamilies) +
+      CONTAINER_INSIGHTS_METRICS.perService * services;
+    add(
+      "Container Insights metrics",
+      `${metrics} metrics (cluster, ${services} service, ${assumptions.taskFamilies} task families) × ${unit(prices.custom_metric_month)}`,
+      metrics * prices.custom_metric_month,
+      ["custom_metric_month"],
+    );
+  }
+  add("CloudWatch alarms", `${inventory.alarms} × ${unit(prices.alarm_month)}`, inventory.alarms * prices.alarm_month, ["alarm_month"]);
+  add("Secrets Manager secrets", `${inventory.secrets} × ${unit(prices.secret_month)}`, inventory.secrets * prices.secret_month, ["secret_month"]);
+  add("KMS keys", `${inventory.kmsKeys} × ${unit(prices.kms_key_month)}`, inventory.kmsKeys * prices.kms_key_month, ["kms_key_month"]);
   if (inventory.efsFileSystems) {
-    add("EFS storage (assumed)", `${assumptions.efsGb} GB × ${unit(prices.efs_standard_gb_month)}`, assumptions.efsGb * prices.efs_standard_gb_month);
+    add(
+      "EFS storage (assumed)",
+      `${assumptions.efsGb} GB × ${unit(prices.efs_standard_gb_month)}`,
+      assumptions.efsGb * prices.efs_standard_gb_month,
+      ["efs_standard_gb_month"],
+    );
+  }
+  if (inventory.flowLogs) {
+    const gb = inventory.flowLogs * assumptions.flowLogGb;
+    add(
+      "VPC flow log ingestion (assumed)",
+      `${gb} GB × ${unit(prices.vended_logs_ingest_gb)} + stored × ${unit(prices.logs_store_gb_month)}`,
+      gb * (prices.vended_logs_ingest_gb + prices.logs_store_gb_month),
+      ["vended_logs_ingest_gb", "logs_store_gb_month"],
+    );
   }
   if (inventory.logGroups) {
     add(
       "CloudWatch Logs (assumed)",
-    `${assumptions.logIngestGb} GB ingested × ${unit(prices.logs_ingest_gb)} + stored × ${unit(prices.logs_store_gb_month)}`,
+      `${assumptions.logIngestGb} GB ingested × ${unit(prices.logs_ingest_gb)} + stored × ${unit(prices.logs_store_gb_month)}`,
       assumptions.logIngestGb * (prices.logs_ingest_gb + prices.logs_store_gb_month),
+      ["logs_ingest_gb", "logs_store_gb_month"],
     );
   }
   if (inventory.ecrRepositories) {
-    add("ECR image storage (assumed)", `${assumptions.ecrGb} GB × ${unit(prices.ecr_storage_gb_month)}`, assumptions.ecrGb * prices.ecr_storage_gb_month);
+    add(
+      "ECR image storage (assumed)",
+      `${assumptions.ecrGb} GB × ${unit(prices.ecr_storage_gb_month)}`,
+      assumptions.ecrGb * prices.ecr_storage_gb_month,
+      ["ecr_storage_gb_month"],
+    );
   }
   const total = lines.reduce((sum, line) => sum + line.monthly, 0);
-  return { lines, total };
+  return { ...choice, lines, total, assumptions };
 }
 
-export function costMarkdown(result: Estimate, prices: PriceTable = PRICES, assumptions: Assumptions = DEFAULT_ASSUMPTIONS): string {
+const signed = (value: number) => `${value < 0 ? "-" : "+"}${money(Math.abs(value))}`;
+
+/** The estimate as Markdown; with `before`, the plan's monthly delta stands beside the total. */
+export function costMarkdown(result: Estimate, before?: Estimate, file: PriceFile = PRICE_FILE): string {
+  const a = result.assumptions;
+  const delta = before ? `${signed(result.total - before.total)} per month from this plan; ` : "";
+  const fallback =
+    result.region !== result.pricedAs
+      ? [
+          "",
+          `**Prices are ${result.pricedAs} list prices:** the price table has none for ${result.region ?? "this stack's region (not known at plan time)"}; ` +
+            "expect the bill there to differ.",
+        ]
+      : result.lines.some((line) => line.item.endsWith(`(${file.fallback_region} price)`))
+        ? ["", `Lines marked "(${file.fallback_region} price)" use ${file.fallback_region}'s figure: none is recorded for ${result.pricedAs} yet.`]
+        : [];
   return [
     "### Estimated monthly cost",
     "",
-    `**${money(result.total)} per month** (${prices.region} list prices recorded ${prices.recorded}, ${prices.currency})`,
+    `**${money(result.total)} per month** (${delta}${result.pricedAs} list prices recorded ${file.recorded}, ${file.currency})`,
+    ...fallback,
     "",
     "| item | quantity | per month |",
     "|---|---|---:|",
     ...result.lines.map((line) => `| ${line.item} | ${line.quantity} | ${money(line.monthly)} |`),
     `| **total** | | **${money(result.total)}** |`,
     "",
-    `Assumptions: ${assumptions.natDataGb} GB/month through NAT, ${assumptions.logIngestGb} GB/month of logs, ` +
-      `${assumptions.efsGb} GB in EFS (when enabled), ${assumptions.ecrGb} GB of images in ECR; ${prices.hours_per_month} hours a month. ` +
-      "Flow runs are billed per run and are not included; Fargate Spot prices float (about 70% below on-demand). " +
-      `Prices: ${prices.source}.`,
+    `Assumptions: ${a.natDataGb} GB/month through NAT (spread evenly over the AZs), ${a.logIngestGb} GB/month of worker and flow-run logs, ` +
+      `${a.flowLogGb} GB/month of VPC flow logs, ${a.endpointDataGb} GB/month through interface endpoints (when enabled), ` +
+      `${a.efsGb} GB in EFS (when enabled), ${a.ecrGb} GB of images in ECR, ${a.taskFamilies} task definition families for Container Insights; ` +
+      `${file.hours_per_month} hours a month. Flow runs are billed per run and are not included; Fargate Spot prices float; ` +
+      "the event observer's SQS polling stays within the free million requests. On-demand list prices before free tier and discounts; " +
+      "sources per figure in `src/review/prices.json`.",
   ].join("\n");
 }

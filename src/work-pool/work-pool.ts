@@ -1,25 +1,29 @@
 import { Construct } from "constructs";
-import { type ITerraformDependable, TerraformSelf } from "cdktf";
-import { File } from "@cdktf/provider-local/lib/file";
-import { LocalProvider } from "@cdktf/provider-local/lib/provider";
+import { Fn, type ITerraformDependable, TerraformSelf } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-
-/** Where the template lands, relative to cdktf.out/stacks/<stack> (Terraform's working directory). */
-export const TEMPLATE_FILE = "work-pool-base-job-template.json";
 
 export const INSTALL_HINT = "prefect-ecs: the Prefect CLI (prefect) is not on PATH; install it with: pip install prefect prefect-aws";
 
 const REQUIRE_PREFECT = `command -v prefect >/dev/null 2>&1 || { echo "${INSTALL_HINT}" >&2; exit 127; }`;
 
+/** Prefix of the temporary file the create command hands to `prefect work-pool create`. */
+export const TEMPLATE_TEMP_PREFIX = "prefect-ecs-base-job-template";
+
 /**
  * Creates or updates the pool, then makes sure each listed queue exists. Values arrive as environment
- * variables, never spliced into the command, so no name or URL needs shell quoting.
+ * variables, never spliced into the command, so no name or URL needs shell quoting. The template arrives as
+ * text (about 30 KiB; Linux allows 128 KiB per variable) and lives in a temporary file only while the CLI
+ * reads it: a file kept beside the stack would be missing on every fresh CI runner.
  */
 export const CREATE_COMMAND = [
   "set -e",
   REQUIRE_PREFECT,
-  'prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$BASE_JOB_TEMPLATE" --overwrite',
+  // No "${" here: Terraform would read it as an interpolation. -t puts the file in $TMPDIR or /tmp.
+  `template_file=$(mktemp -t ${TEMPLATE_TEMP_PREFIX}.XXXXXX)`,
+  "trap 'rm -f \"$template_file\"' EXIT",
+  'printf \'%s\' "$BASE_JOB_TEMPLATE" > "$template_file"',
+  'prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$template_file" --overwrite',
   'for queue in $WORK_QUEUES; do prefect work-queue inspect "$queue" --pool "$WORK_POOL" >/dev/null 2>&1 || prefect work-queue create "$queue" --pool "$WORK_POOL"; done',
 ].join("\n");
 
@@ -56,17 +60,17 @@ export interface WorkPoolProps {
 }
 
 /**
- * The Prefect ECS work pool, kept in step with the stack. A local_file holds the template; two
- * null_resources run the Prefect CLI:
+ * The Prefect ECS work pool, kept in step with the stack. Two null_resources run the Prefect CLI:
  * - `pool` stands for the pool's identity (name and API URL) and deletes the pool on destroy;
  * - `template_sync` creates the pool, or overwrites its template, whenever the template, name, API URL
- *   or queues change.
+ *   or queues change. Its triggers are configuration only (the template's sha256 and the pool's identity),
+ *   never an attribute of a resource that might not exist yet, so an unchanged stack plans "No changes" on
+ *   any machine, and the trigger is known whenever the template's own inputs are.
  * They are split because Terraform replaces a null_resource whose triggers change, and a replacement runs
  * destroy-time provisioners: one resource holding both would delete and re-create the pool (and its queues)
  * on every template change.
  */
 export class WorkPool extends Construct {
-  readonly templateFile: File;
   /** Deleted (with the pool) before anything the template names. */
   readonly pool: Resource;
   /** Done once the pool exists with the current template. */
@@ -75,13 +79,7 @@ export class WorkPool extends Construct {
   constructor(scope: Construct, id: string, props: WorkPoolProps) {
     super(scope, id);
     new NullProvider(this, "null");
-    new LocalProvider(this, "local");
 
-    this.templateFile = new File(this, "template_file", {
-      filename: TEMPLATE_FILE,
-      content: props.templateJson,
-      filePermission: "0644",
-    });
     this.pool = new Resource(this, "pool", {
       triggers: { pool_name: props.poolName, api_url: props.apiUrl },
       // Depending on what the template names makes Terraform delete the pool before them.
@@ -103,19 +101,19 @@ export class WorkPool extends Construct {
     this.templateSync = new Resource(this, "template_sync", {
       // Any change here replaces this resource, which re-runs the create command (with --overwrite).
       triggers: {
-        template_sha256: this.templateFile.contentSha256,
+        template_sha256: Fn.sha256(props.templateJson),
         pool_name: props.poolName,
         api_url: props.apiUrl,
         work_queues: queues,
       },
-      dependsOn: [this.pool, this.templateFile],
+      dependsOn: [this.pool],
       provisioners: [
         {
           type: "local-exec",
           command: CREATE_COMMAND,
           environment: {
             WORK_POOL: props.poolName,
-            BASE_JOB_TEMPLATE: this.templateFile.filename,
+            BASE_JOB_TEMPLATE: props.templateJson,
             WORK_QUEUES: queues,
             PREFECT_API_URL: props.apiUrl,
             ...(props.credential ? { [props.credential.envName]: props.credential.value } : {}),
