@@ -145,11 +145,9 @@ export const settingsSchema = z
     flow_run_spot: bool().default(false),
     flow_run_policy_arns: checked(
       list(
-        z
-          .string()
-          .regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, {
-            error: 'IAM policy ARNs such as "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"',
-          }),
+        z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, {
+          error: 'IAM policy ARNs such as "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"',
+        }),
         "IAM policy ARNs",
       ),
       noRepeats("policy"),
