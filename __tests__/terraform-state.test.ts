@@ -65,13 +65,29 @@ async function lockItems(): Promise<string[]> {
 
 describe("remote state in S3 with DynamoDB locking", () => {
   it("declares the bucket, the key <project>/<environment>/terraform.tfstate, the lock table and encryption", () => {
-    expect(backend).toEqual({ bucket: BUCKET, key: "prefect-ecs/staging/terraform.tfstate", region: "us-east-1", dynamodb_table: TABLE, encrypt: true });
+    expect(backend).toEqual({
+      bucket: BUCKET,
+      key: "prefect-ecs/staging/terraform.tfstate",
+      region: "us-east-1",
+      dynamodb_table: TABLE,
+      encrypt: true,
+    });
   });
 
   it("GIVEN a state write THEN the state object lands at exactly the declared bucket and key", () => {
     // A first, empty state, written through the backend as any apply would.
     const first = join(dir, "first.tfstate");
-    writeFileSync(first, JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 1, lineage: "3f1b6c1e-0d7a-4f6e-9a57-7e6d1c2b9a10", outputs: {}, resources: [] }));
+    writeFileSync(
+      first,
+      JSON.stringify({
+        version: 4,
+        terraform_version: "1.11.4",
+        serial: 1,
+        lineage: "3f1b6c1e-0d7a-4f6e-9a57-7e6d1c2b9a10",
+        outputs: {},
+        resources: [],
+      }),
+    );
     terraform(dir, ["state", "push", first]);
     expect(objectKeys()).toEqual(["prefect-ecs/staging/terraform.tfstate"]);
     const state = JSON.parse(readFileSync(join(aws.s3Directory, BUCKET, "prefect-ecs/staging/terraform.tfstate._S3rver_object"), "utf8"));
@@ -82,7 +98,7 @@ describe("remote state in S3 with DynamoDB locking", () => {
     const { bin, env } = terraformTooling();
     // `terraform console` takes the state lock and keeps it until it exits.
     const holder = spawn(bin, ["console", "-no-color"], { cwd: dir, env: { ...env, ...PLAN_TIME_ENV }, stdio: ["pipe", "ignore", "pipe"] });
-    let heldLocks: string[] = [];
+    let heldLocks: string[];
     let second: ReturnType<typeof spawnSync> | undefined;
     try {
       const deadline = Date.now() + 60_000;
@@ -90,7 +106,11 @@ describe("remote state in S3 with DynamoDB locking", () => {
         if (holder.exitCode !== null || Date.now() > deadline) throw new Error("terraform console never took the state lock");
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      second = spawnSync(bin, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], { cwd: dir, env: { ...env, ...PLAN_TIME_ENV }, encoding: "utf8" });
+      second = spawnSync(bin, ["plan", "-no-color", "-input=false", "-lock-timeout=0s"], {
+        cwd: dir,
+        env: { ...env, ...PLAN_TIME_ENV },
+        encoding: "utf8",
+      });
     } finally {
       holder.stdin.end("exit\n");
       await new Promise((resolve) => (holder.exitCode === null ? holder.on("exit", resolve) : resolve(undefined)));

@@ -3,11 +3,13 @@
  *   - synth of the full default stack: wall time and peak RSS of the app process (cdktf.json's "app"),
  *     median of several runs, each into a scratch output folder;
  *   - the real-Terraform test tier (validate + plan of every variant, remote state with locking);
- *   - the whole `npm test`.
+ *   - the whole `npm test`;
+ *   - the emulator tier (`npm run test:emulator`: apply, change and destroy against moto), with each lane's
+ *     Terraform time from test-results/emulator/ (skipped with --no-emulator).
  * Prints a Markdown table. Timings stay out of pass/fail tests on purpose.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 
@@ -37,12 +39,32 @@ const synthPeak = synths[0].peakMb === undefined ? undefined : median(synths.map
 
 const tier = measure("npx vitest run __tests__/terraform-plan.test.ts __tests__/terraform-state.test.ts");
 const full = process.argv.includes("--no-full") ? undefined : measure("npm test --silent");
+const emulator = process.argv.includes("--no-emulator") ? undefined : measure("npm run --silent test:emulator");
+/** Wall seconds of Terraform commands per lane, as the emulator tier recorded them. */
+function laneTimes(): [string, number][] {
+  const dir = join(ROOT, "test-results", "emulator");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".json"))
+    .map((file): [string, number] => {
+      const runs: { seconds?: number }[] = JSON.parse(readFileSync(join(dir, file), "utf8"));
+      return [file.replace(/\.json$/, ""), runs.reduce((sum, run) => sum + (run.seconds ?? 0), 0)];
+    })
+    .sort(([, a], [, b]) => b - a);
+}
 
 const row = (what: string, value: string, target: string) => `| ${what} | ${value} | ${target} |`;
 console.log(`Machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; synth runs: ${RUNS}\n`);
 console.log("| measure | result | target |");
 console.log("|---|---|---|");
 console.log(row(`synth, default stack (\`${app}\`), median wall time`, `${synthSeconds.toFixed(2)} s`, "≤ 1.5 s"));
-console.log(row("synth, peak memory of the app process (median)", synthPeak === undefined ? "n/a (no GNU time)" : `${synthPeak.toFixed(0)} MB`, "≤ 200 MB"));
+console.log(
+  row("synth, peak memory of the app process (median)", synthPeak === undefined ? "n/a (no GNU time)" : `${synthPeak.toFixed(0)} MB`, "≤ 200 MB"),
+);
 console.log(row("real-Terraform tier (plan + state test files)", `${tier.seconds.toFixed(1)} s`, "part of npm test"));
 if (full) console.log(row("whole `npm test`", `${full.seconds.toFixed(1)} s`, "≤ 90 s"));
+if (emulator) {
+  console.log(row("emulator tier (`npm run test:emulator`), all lanes side by side", `${emulator.seconds.toFixed(1)} s`, "≤ 6 min"));
+  for (const [lane, seconds] of laneTimes())
+    console.log(row(`emulator lane \`${lane}\`: Terraform commands`, `${seconds.toFixed(1)} s`, "part of the tier"));
+}

@@ -108,7 +108,11 @@ export function modulesRoot(stacks: Record<string, TerraformJson>, moduleArgs: R
     mkdirSync(dir);
     writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(copy, null, 2));
     writeFileSync(join(dir, "test_override.tf.json"), JSON.stringify({ provider: { aws: FAKE_AWS_PROVIDER } }, null, 2));
-    const passThrough = Object.fromEntries(Object.keys(rootVariables).filter((v) => v in copy.variable).map((v) => [v, `\${var.${v}}`]));
+    const passThrough = Object.fromEntries(
+      Object.keys(rootVariables)
+        .filter((v) => v in copy.variable)
+        .map((v) => [v, `\${var.${v}}`]),
+    );
     modules[name] = { source: `./${name}`, ...passThrough, ...moduleArgs[name] };
   }
   writeFileSync(join(root, "main.tf.json"), JSON.stringify({ variable: rootVariables, module: modules }, null, 2));
@@ -162,7 +166,10 @@ export function terraformAsync(dir: string, args: string[], opts: { env?: NodeJS
  */
 export async function initValidatePlan(dir: string, env: NodeJS.ProcessEnv = {}): Promise<PlanResult> {
   terraform(dir, ["init", "-input=false"], { env });
-  const [, plan] = await Promise.all([terraformAsync(dir, ["validate"], { env }), terraformAsync(dir, ["plan", "-input=false", "-out=plan.bin"], { env })]);
+  const [, plan] = await Promise.all([
+    terraformAsync(dir, ["validate"], { env }),
+    terraformAsync(dir, ["plan", "-input=false", "-out=plan.bin"], { env }),
+  ]);
   const show = terraform(dir, ["show", "-json", "plan.bin"], { env });
   return { text: plan.output, json: JSON.parse(show.stdout) };
 }
@@ -180,4 +187,3 @@ export function createdByType(changes: any[]): Record<string, number> {
 export function synthesizedByType(json: TerraformJson): Record<string, number> {
   return Object.fromEntries(Object.entries(json.resource).map(([type, byId]) => [type, Object.keys(byId).length]));
 }
-

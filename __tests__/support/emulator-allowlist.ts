@@ -1,0 +1,176 @@
+import type { PlanJson, ResourceChange } from "../../src/review/plan-summary";
+
+/**
+ * Where moto (5.2.1) answers differently from AWS, so that a plan right after an apply shows a change
+ * AWS would not. Each entry names the resource type and attribute, what the plan shows, why, and the
+ * evidence (moto's source under site-packages/moto, and the provider behaviour that turns it into a diff).
+ * A second plan may differ only by these; anything else fails the tier.
+ */
+export interface EmulatorDifference {
+  readonly type: string;
+  readonly attribute: string;
+  /** `update`: an in-place change of this attribute; `replace`: this attribute forces a replacement. */
+  readonly action: "update" | "replace";
+  /** The shape of the difference the emulator causes; any other change of the attribute is not explained. */
+  readonly only: { readonly when: string; readonly test: (before: any, after: any, change: ResourceChange) => boolean };
+  readonly reason: string;
+  readonly evidence: string;
+}
+
+const isEmpty = (value: unknown) =>
+  value === null ||
+  value === undefined ||
+  value === "" ||
+  (Array.isArray(value) && value.length === 0) ||
+  (typeof value === "object" && Object.keys(value as object).length === 0);
+
+const sameJson = (a: unknown, b: unknown) => {
+  try {
+    return typeof a === "string" && typeof b === "string" && JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
+};
+
+const groupRuleDescription = (type: string): EmulatorDifference => ({
+  type,
+  attribute: "description",
+  action: "update",
+  only: {
+    when: "the rule references a security group and the emulator returned no description",
+    test: (before, _after, change) => !!(change.change.before as any)?.referenced_security_group_id && isEmpty(before),
+  },
+  reason:
+    "moto keeps a rule's description with the referenced group but DescribeSecurityGroupRules reads it from the CIDR range only, " +
+    "so the provider reads no description for a rule that references a security group.",
+  evidence:
+    "moto/ec2/models/security_groups.py:94-96 (SecurityGroupRule.description returns ip_range's Description only; source_group's is never read).",
+});
+
+export const EMULATOR_DIFFERENCES: readonly EmulatorDifference[] = [
+  {
+    type: "aws_ecs_service",
+    attribute: "capacity_provider_strategy",
+    action: "replace",
+    only: { when: "the emulator returned no strategy at all", test: (before) => isEmpty(before) },
+    reason:
+      "moto's CreateService ignores capacityProviderStrategy (and records launchType EC2), so the service reads back with no strategy; " +
+      "the provider forces a replacement when the strategy goes from none to some, even with force_new_deployment.",
+    evidence:
+      "moto/ecs/responses.py:286-314 (create_service never reads capacityProviderStrategy); moto/ecs/models.py:1595 " +
+      '(launch_type defaults to "EC2") and 469-487 (Service has no strategy field); hashicorp/aws 5.100.0 ' +
+      "internal/service/ecs/service.go capacityProviderStrategyCustomizeDiff (ForceNew when the old set is empty).",
+  },
+  {
+    type: "aws_ecs_service",
+    attribute: "enable_ecs_managed_tags",
+    action: "update",
+    only: { when: "the emulator returned false where the stack sets true", test: (before, after) => before === false && after === true },
+    reason: "moto's CreateService ignores enableECSManagedTags, so DescribeServices returns nothing and the provider reads false.",
+    evidence:
+      "moto/ecs/responses.py:286-314 (create_service never reads enableECSManagedTags); moto/ecs/models.py:469-487 (Service has no such field).",
+  },
+  {
+    type: "aws_ecs_service",
+    attribute: "availability_zone_rebalancing",
+    action: "update",
+    only: { when: "the emulator returned nothing", test: (before) => isEmpty(before) },
+    reason: 'moto does not implement availabilityZoneRebalancing; the provider sends its default, "DISABLED", which AWS returns.',
+    evidence: "moto/ecs/responses.py:286-314 and moto/ecs/models.py:469-487 (neither reads nor stores availabilityZoneRebalancing).",
+  },
+  {
+    type: "aws_sqs_queue",
+    attribute: "redrive_policy",
+    action: "update",
+    only: { when: "both texts hold the same JSON (a whitespace-only difference)", test: (before, after) => sameJson(before, after) },
+    reason:
+      'moto returns RedrivePolicy re-serialized with Python\'s json.dumps separators (", ", ": "); AWS returns it compact, as sent. ' +
+      "The provider compares the text, so the plan shows a whitespace-only change.",
+    evidence:
+      "moto/sqs/models.py:373 (json.loads of the policy) and 526-527 (RedrivePolicy = json.dumps(...)); the same difference in LocalStack: " +
+      "hashicorp/terraform-provider-aws#16964, localstack/localstack#3427.",
+  },
+  groupRuleDescription("aws_vpc_security_group_ingress_rule"),
+  groupRuleDescription("aws_vpc_security_group_egress_rule"),
+];
+
+/** Attributes whose before and after values differ (an unknown after counts as different). */
+function differingAttributes(change: ResourceChange): string[] {
+  const before = (change.change.before ?? {}) as Record<string, unknown>;
+  const after = (change.change.after ?? {}) as Record<string, unknown>;
+  const unknown = (change.change.after_unknown ?? {}) as Record<string, unknown>;
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => unknown[key] === true || JSON.stringify(before[key]) !== JSON.stringify(after[key])).sort();
+}
+
+/** An entry explains this attribute's difference when the action and the shape of the difference both match. */
+const allowed = (change: ResourceChange, attribute: string, action: EmulatorDifference["action"]) =>
+  EMULATOR_DIFFERENCES.some(
+    (d) =>
+      d.type === change.type &&
+      d.attribute === attribute &&
+      d.action === action &&
+      d.only.test((change.change.before as any)?.[attribute], (change.change.after as any)?.[attribute], change),
+  );
+
+/**
+ * Why one planned change is not explained by the allowlist (empty when it is). An in-place update must
+ * touch only allowlisted attributes. A replacement must be forced only by allowlisted attributes; of the
+ * new object's values, those Terraform plans afresh (unknown, or left empty because the configuration
+ * does not set them) are consequences of replacing, and the rest must match or be allowlisted.
+ */
+export function unexplained(change: ResourceChange): string[] {
+  const actions = change.change.actions.join(",");
+  if (actions === "no-op" || actions === "read" || change.mode !== "managed") return [];
+  if (actions === "update") {
+    return differingAttributes(change)
+      .filter((attribute) => !allowed(change, attribute, "update"))
+      .map((attribute) => `${change.address}: ${attribute} would change in place`);
+  }
+  if (actions === "delete,create" || actions === "create,delete") {
+    const forcedBy = (change.change.replace_paths ?? []).map((path) => String(path[0]));
+    const problems = forcedBy
+      .filter((attribute) => !allowed(change, attribute, "replace"))
+      .map((attribute) => `${change.address}: ${attribute} forces replacement`);
+    if (forcedBy.length === 0) problems.push(`${change.address}: replaced without an attribute forcing it`);
+    const after = (change.change.after ?? {}) as Record<string, unknown>;
+    const unknown = (change.change.after_unknown ?? {}) as Record<string, unknown>;
+    for (const attribute of differingAttributes(change)) {
+      if (forcedBy.includes(attribute) || unknown[attribute] === true || isEmpty(after[attribute])) continue;
+      if (!allowed(change, attribute, "update")) problems.push(`${change.address}: ${attribute} differs`);
+    }
+    return problems;
+  }
+  return [`${change.address}: planned ${actions}`];
+}
+
+/** Every difference in a plan that the allowlist does not explain, outputs included. */
+export function unexplainedDifferences(plan: PlanJson): string[] {
+  const resources = (plan.resource_changes ?? []).flatMap(unexplained);
+  const outputs = Object.entries(plan.output_changes ?? {})
+    .filter(([, change]) => change.actions.join(",") !== "no-op")
+    .map(([name, change]) => `output ${name}: planned ${change.actions.join(",")}`);
+  return [...resources, ...outputs];
+}
+
+/** The allowlist entries a plan actually shows (so an entry that no longer applies can be noticed). */
+export function explainedDifferences(plan: PlanJson): string[] {
+  return (plan.resource_changes ?? [])
+    .filter((change) => change.mode === "managed" && !["no-op", "read"].includes(change.change.actions.join(",")) && unexplained(change).length === 0)
+    .map((change) => `${change.address} (${change.change.actions.join(",")})`);
+}
+
+/**
+ * The plan as AWS would show it: changes the allowlist fully explains become no-ops. Used to render
+ * the reviewer's summary of a change, and to compare planned actions with what README promises.
+ */
+export function asAwsWouldPlan(plan: PlanJson): PlanJson {
+  return {
+    ...plan,
+    resource_changes: (plan.resource_changes ?? []).map((change) =>
+      change.mode === "managed" && change.change.actions.join(",") === "update" && unexplained(change).length === 0
+        ? { ...change, change: { ...change.change, actions: ["no-op"] } }
+        : change,
+    ),
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+import { TERRAFORM_TIER } from "./vitest.config";
+
+/** The real-Terraform tier (npm run test:terraform): whole-stack validate, plan, converged state and S3 backend. */
+export default defineConfig({
+  test: {
+    include: TERRAFORM_TIER,
+    setupFiles: ["__tests__/support/matchers.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    reporters: ["default", ["json", { outputFile: "test-results/terraform.json" }]],
+  },
+});
