@@ -73,7 +73,7 @@ describe("GitHub Actions files", () => {
       [...readFileSync(file, "utf8").matchAll(/pip install ([^\n]+)/g)].map(([, args]) => [file.slice(ROOT.length + 1), args] as const),
     );
     expect(installs.length).toBeGreaterThanOrEqual(2);
-    // Other tools (moto for the emulator tier) are pinned too, but are not the Prefect CLI.
+    // Other pip installs are pinned too, but are not the Prefect CLI.
     const prefect = installs.filter(([, args]) => args.includes("prefect"));
     expect(prefect.length).toBeGreaterThanOrEqual(2);
     for (const [file, args] of prefect) expect(args, file).toBe(`"prefect==${PREFECT_VERSION}" "prefect-aws==${PREFECT_AWS_VERSION}"`);
