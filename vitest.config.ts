@@ -3,7 +3,6 @@ import { configDefaults, defineConfig } from "vitest/config";
 /** The real-Terraform tests that plan whole stacks: their own tier (npm run test:terraform), so npm test stays fast. */
 export const TERRAFORM_TIER = [
   "__tests__/terraform-plan.test.ts",
-  "__tests__/terraform-state.test.ts",
   "__tests__/converged-stack-plans.test.ts",
   "__tests__/plan-summary-real-plans.test.ts",
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NONCURRENT_STATE_DAYS } from "../src/state-stack";
-import { only, resources, synthState } from "./support/synth";
+import { only, resources, synth, synthState } from "./support/synth";
 
 describe("state bootstrap stack", () => {
   const { json } = synthState({ state_bucket: "acme-prefect-ecs-state" });
@@ -75,5 +75,24 @@ describe("state bootstrap stack", () => {
   it("declares the same variables as the worker stack, none required, so terraform.tfvars serves both", () => {
     expect(Object.values(json.variable).every((v) => v.nullable !== false)).toBe(true);
     expect(Object.keys(json.variable)).toContain("prefect_api_key");
+  });
+});
+
+describe("the worker stack's S3 backend", () => {
+  it("GIVEN state_bucket and state_lock_table THEN the backend names the bucket, the key <project>/<environment>/terraform.tfstate, the lock table and encryption", () => {
+    const { json } = synth({ state_bucket: "acme-tfstate", state_lock_table: "acme-locks", environment: "staging" });
+    expect(json.terraform.backend.s3).toEqual({
+      bucket: "acme-tfstate",
+      key: "prefect-ecs/staging/terraform.tfstate",
+      region: "us-east-1",
+      dynamodb_table: "acme-locks",
+      encrypt: true,
+    });
+  });
+
+  it("GIVEN state_locking = s3_lockfile THEN the backend uses a lock file and no table", () => {
+    const { json } = synth({ state_bucket: "acme-tfstate", state_locking: "s3_lockfile" });
+    expect(json.terraform.backend.s3).toMatchObject({ bucket: "acme-tfstate", use_lockfile: true });
+    expect(json.terraform.backend.s3.dynamodb_table).toBeUndefined();
   });
 });

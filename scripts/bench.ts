@@ -2,7 +2,7 @@
  * npm run bench: speed and memory of the things operators and CI wait for, on this machine.
  *   - synth of the full default stack: wall time and peak RSS of the app process (cdktf.json's "app"),
  *     median of several runs, each into a scratch output folder;
- *   - the real-Terraform test tier (validate + plan of every variant, remote state with locking);
+ *   - the real-Terraform test tier (validate + plan of every variant, converged state, real-plan summaries);
  *   - the whole `npm test`;
  *   - the emulator tier (`npm run test:emulator`: apply, change and destroy against moto), with each lane's
  *     Terraform time from test-results/emulator/ (skipped with --no-emulator).
@@ -37,7 +37,7 @@ const synths = Array.from({ length: RUNS }, () => measure(app, { CDKTF_OUTDIR: m
 const synthSeconds = median(synths.map((s) => s.seconds));
 const synthPeak = synths[0].peakMb === undefined ? undefined : median(synths.map((s) => s.peakMb!));
 
-const tier = measure("npx vitest run __tests__/terraform-plan.test.ts __tests__/terraform-state.test.ts");
+const tier = measure("npm run --silent test:terraform");
 const full = process.argv.includes("--no-full") ? undefined : measure("npm test --silent");
 const emulator = process.argv.includes("--no-emulator") ? undefined : measure("npm run --silent test:emulator");
 /** Wall seconds of Terraform commands per lane, as the emulator tier recorded them. */
@@ -61,7 +61,7 @@ console.log(row(`synth, default stack (\`${app}\`), median wall time`, `${synthS
 console.log(
   row("synth, peak memory of the app process (median)", synthPeak === undefined ? "n/a (no GNU time)" : `${synthPeak.toFixed(0)} MB`, "≤ 200 MB"),
 );
-console.log(row("real-Terraform tier (plan + state test files)", `${tier.seconds.toFixed(1)} s`, "part of npm test"));
+console.log(row("real-Terraform tier (`npm run test:terraform`)", `${tier.seconds.toFixed(1)} s`, "its own tier"));
 if (full) console.log(row("whole `npm test`", `${full.seconds.toFixed(1)} s`, "≤ 90 s"));
 if (emulator) {
   console.log(row("emulator tier (`npm run test:emulator`), all lanes side by side", `${emulator.seconds.toFixed(1)} s`, "≤ 6 min"));

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResourceChange } from "../../src/review/plan-summary";
-import { asAwsWouldPlan, EMULATOR_DIFFERENCES, unexplained, unexplainedDifferences } from "../support/emulator-allowlist";
+import { asAwsWouldPlan, EMULATOR_DIFFERENCES, EMULATOR_STEPS, unexplained, unexplainedDifferences } from "../support/emulator-allowlist";
 import { EMULATOR_GAPS } from "../support/emulator-gaps";
 import { MOTO_LEFTOVERS } from "../support/emulator-lane";
 
@@ -106,7 +106,7 @@ describe("the emulator allowlist", () => {
     ]);
   });
 
-  it("GIVEN every entry of the allowlist, the leftovers and the gaps THEN each cites moto source that exists, at lines the file has", () => {
+  it("GIVEN every entry of the allowlist, the leftovers, the gaps and the emulator steps THEN each cites moto source that exists, at lines the file has", () => {
     const found = spawnSync(process.env.EMULATOR_PYTHON ?? "python3", ["-c", "import moto, os; print(os.path.dirname(moto.__file__))"], {
       encoding: "utf8",
     });
@@ -116,6 +116,7 @@ describe("the emulator allowlist", () => {
       ...EMULATOR_DIFFERENCES.map((d) => d.evidence),
       ...MOTO_LEFTOVERS.map((l) => l.evidence),
       ...EMULATOR_GAPS.map((g) => g.evidence),
+      ...EMULATOR_STEPS.map((s) => s.evidence),
     ];
     for (const text of evidence) {
       const citations = [...text.matchAll(/moto\/([a-z0-9_/]+\.py)(?::(\d+)(?:-(\d+))?)?/g)];

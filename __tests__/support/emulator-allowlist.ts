@@ -174,3 +174,31 @@ export function asAwsWouldPlan(plan: PlanJson): PlanJson {
     ),
   };
 }
+
+/**
+ * What the tier does to the emulator's data, and why: each step stands in for what AWS would hold and is
+ * taken only where named. README's Proof section lists what these leave to real AWS.
+ */
+export const EMULATOR_STEPS = [
+  {
+    step: "Before planning a change, put back the worker service's capacity provider strategy, managed tags and AZ rebalancing (restoreWhatCreateServiceDropped).",
+    where: "the change lanes, after their first apply; never before a re-plan checked against the allowlist",
+    evidence:
+      "moto/ecs/responses.py:286-314 (CreateService drops them); moto/ecs/models.py:1693-1695 (UpdateService stores every field it is given, " +
+      "so the values are the configured ones, as AWS would hold them).",
+  },
+  {
+    step: "Delete the state bucket's TLS-only policy after checking it, before the worker stack uses the bucket as its backend.",
+    where: "the state-backend lane",
+    evidence:
+      "moto/s3/responses.py:1903-1909 refuses an object request a bucket policy denies; moto/iam/policy_conditions.py:14 and 36-40 support " +
+      "StringEquals only and treat any other condition (Bool aws:SecureTransport) as met, so the deny would refuse requests over TLS as well.",
+  },
+  {
+    step: "Apply no change that updates the ECS event queue while the observer is on (the observer lane turns it off first).",
+    where: "the change lanes",
+    evidence:
+      "moto/sqs/models.py:351 sets the queue policy to whatever SetQueueAttributes carries, so any queue update (such as the redrive " +
+      "whitespace difference above) erases the policy aws_sqs_queue_policy manages; AWS changes only the attributes given.",
+  },
+] as const;

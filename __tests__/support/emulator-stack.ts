@@ -26,14 +26,11 @@ export function runTerraform(dir: string, args: string[], env: NodeJS.ProcessEnv
   const tooling = terraformTooling();
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const profile = process.env.EMULATOR_PROFILE_TMP === "1";
-    const child = profile
-      ? spawn("/usr/bin/time", ["-f", "__cpu=%U+%S", tooling.bin, ...args, "-no-color"], {
-          cwd: dir,
-          env: { ...tooling.env, ...GO_GC, ...env },
-          stdio: ["ignore", "pipe", "pipe"],
-        })
-      : spawn(tooling.bin, [...args, "-no-color"], { cwd: dir, env: { ...tooling.env, ...GO_GC, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(tooling.bin, [...args, "-no-color"], {
+      cwd: dir,
+      env: { ...tooling.env, ...GO_GC, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -94,8 +91,7 @@ export class EmulatedStack {
 
   async run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<TfRun> {
     const result = await runTerraform(this.dir, args, { ...this.extraEnv, ...env });
-    const cpu = /__cpu=([\d.]+)\+([\d.]+)/.exec(result.stderr);
-    this.timings.push({ command: args[0], seconds: result.seconds, ...(cpu ? { cpu: Number(cpu[1]) + Number(cpu[2]) } : {}) } as any);
+    this.timings.push({ command: args[0], seconds: result.seconds });
     return result;
   }
 
@@ -139,6 +135,11 @@ export class EmulatedStack {
     return run.stdout.split("\n").filter(Boolean);
   }
 
+  /** The state as Terraform holds it, wherever the backend keeps it. */
+  async stateText(): Promise<string> {
+    return checked(await this.run(["state", "pull"]), "state pull").stdout;
+  }
+
   readFile(name: string): string {
     return readFileSync(join(this.dir, name), "utf8");
   }
@@ -147,9 +148,6 @@ export class EmulatedStack {
   saveTimings(root: string): void {
     const dir = join(root, "test-results", "emulator");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, `${this.name}.json`),
-      JSON.stringify([...this.timings, { command: "moto", cpu: (globalThis as any).__motoCpu }], null, 2),
-    );
+    writeFileSync(join(dir, `${this.name}.json`), JSON.stringify(this.timings, null, 2));
   }
 }
