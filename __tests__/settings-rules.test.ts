@@ -9,6 +9,8 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   { vpcNoSubnets: { existing_vpc_id: "vpc-0123456789abcdef0" } },
   { subnetsNoVpc: { existing_private_subnet_ids: ["subnet-0123456789abcdef0"] } },
   { newVpcKeysWithExisting: { ...VPC, nat_gateway_mode: "per_az", az_count: 3 } },
+  { egressKeyOfAnotherMode: { internet_egress: "nat_instance", nat_gateway_mode: "per_az" } },
+  { endpointsWithPublicSubnets: { internet_egress: "public_subnets", vpc_interface_endpoints: true } },
   { oneAz: { availability_zones: ["us-east-1a"] } },
   { azTwice: { availability_zones: ["us-east-1a", "us-east-1a"] } },
   { azOutsideRegion: { availability_zones: ["eu-west-1a", "eu-west-1b"] } },

@@ -26,6 +26,8 @@ const CASES: Record<string, Record<string, unknown>> = {
   existing_vpc: VARIANTS.existing_vpc,
   self_hosted: VARIANTS.self_hosted,
   existing_secret: VARIANTS.existing_secret,
+  nat_instance: VARIANTS.nat_instance,
+  public_subnets: { ...VARIANTS.public_subnets, flow_run_efs: true },
   efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"], vpc_interface_endpoints: true, worker_capacity: "fargate_spot" },
   manual_pool: { manage_work_pool: false },
   autoscaling: { worker_min_count: 1, worker_max_count: 3, worker_cpu_architecture: "ARM64", ecs_event_observer: true },
@@ -53,7 +55,7 @@ describe("real Terraform: validate and a create-only plan of every variant", () 
     expect(changes.filter((c) => c.mode === "managed").every((c) => c.change.actions.join() === "create")).toBe(true);
   });
 
-  it.each(Object.keys(CASES))("keeps the %s worker and its subnets off public IPs", (name) => {
+  it.each(Object.keys(CASES).filter((name) => name !== "public_subnets"))("keeps the %s worker and its subnets off public IPs", (name) => {
     expect(after(name, "aws_ecs_service.worker_service").network_configuration[0].assign_public_ip).toBe(false);
     const subnets = moduleChanges(result.json, name).filter((c) => c.type === "aws_subnet");
     expect(subnets.every((c) => c.change.after.map_public_ip_on_launch === false)).toBe(true);
@@ -64,6 +66,31 @@ describe("real Terraform: validate and a create-only plan of every variant", () 
       "aws_secretsmanager_secret.secrets_secret.arn",
     );
     expect(moduleChanges(result.json, "existing_secret").filter((c) => c.type === "aws_secretsmanager_secret")).toEqual([]);
+  });
+
+  it("GIVEN internet_egress = public_subnets THEN only the worker asks for a public IP: no subnet hands them out, and there is no NAT", () => {
+    expect(after("public_subnets", "aws_ecs_service.worker_service").network_configuration[0].assign_public_ip).toBe(true);
+    const changes = moduleChanges(result.json, "public_subnets");
+    const subnets = changes.filter((c) => c.type === "aws_subnet");
+    expect(subnets.map((c) => c.change.after.tags.Tier)).toEqual(["public", "public"]);
+    expect(subnets.every((c) => c.change.after.map_public_ip_on_launch === false)).toBe(true);
+    expect(changes.filter((c) => ["aws_nat_gateway", "aws_eip", "aws_autoscaling_group"].includes(c.type))).toEqual([]);
+  });
+
+  it("GIVEN internet_egress = nat_instance THEN the instance requires IMDSv2, encrypts its volume, takes standard CPU credits, and the private routes target its static interface", () => {
+    const template = after("nat_instance", "aws_launch_template.network_nat_instance_launch_template");
+    expect(template.metadata_options).toEqual([expect.objectContaining({ http_tokens: "required", http_put_response_hop_limit: 1 })]);
+    expect(template.block_device_mappings[0].ebs[0]).toMatchObject({ encrypted: "true", volume_type: "gp3" });
+    expect(template.credit_specification).toEqual([{ cpu_credits: "standard" }]);
+    expect(template.image_id).toBe("ami-0123456789abcdef0");
+    expect(after("nat_instance", "aws_network_interface.network_nat_instance_network_interface").source_dest_check).toBe(false);
+    expect(after("nat_instance", "aws_autoscaling_group.network_nat_instance_autoscaling_group")).toMatchObject({ min_size: 1, max_size: 1 });
+    for (const i of [0, 1]) {
+      expect(expressionsOf("nat_instance", `aws_route.network_private_default_route_${i}`).network_interface_id.references).toContain(
+        "aws_network_interface.network_nat_instance_network_interface.id",
+      );
+    }
+    expect(createdByType(moduleChanges(result.json, "nat_instance")).aws_nat_gateway).toBeUndefined();
   });
 
   it("plans one NAT gateway in single mode and one per AZ in per_az mode", () => {

@@ -6,7 +6,7 @@
 import { Testing } from "cdktf";
 import { runScript } from "../src/cli";
 import { costMarkdown, type Estimate, estimate, inventoryOf, regionOfSynth, resourcesOfSynth } from "../src/review/cost";
-import { type Deployment, parseSettings } from "../src/settings";
+import { type Deployment, parseSettings, SettingsError } from "../src/settings";
 import { loadDeployments, selectDeployment } from "../src/settings/environments";
 import { PrefectEcsStack } from "../src/stack";
 
@@ -14,6 +14,9 @@ const USAGE = "npm run cost [-- <environment>] [--compare]";
 
 const OPTIONS: [string, Record<string, unknown>][] = [
   ['NAT gateway per AZ (`nat_gateway_mode = "per_az"`)', { nat_gateway_mode: "per_az" }],
+  ['one NAT instance (`internet_egress = "nat_instance"`)', { internet_egress: "nat_instance" }],
+  ['no NAT, tasks in public subnets (`internet_egress = "public_subnets"`)', { internet_egress: "public_subnets" }],
+  ["Container Insights off (`container_insights = false`)", { container_insights: false }],
   ["interface endpoints (`vpc_interface_endpoints = true`)", { vpc_interface_endpoints: true }],
   ['ARM worker (`worker_cpu_architecture = "ARM64"`)', { worker_cpu_architecture: "ARM64" }],
   ['Spot worker (`worker_capacity = "fargate_spot"`)', { worker_capacity: "fargate_spot" }],
@@ -37,7 +40,16 @@ export async function costReport(environment: string | undefined, compare: boole
     const values = { ...deployment.fileValues, environment: deployment.settings.environment };
     lines.push("", "| option | per month | delta |", "|---|---:|---:|", `| these settings | $${base.total.toFixed(2)} | |`);
     for (const [label, overrides] of OPTIONS) {
-      const total = monthly(parseSettings({ ...values, ...overrides })).total;
+      let option: Deployment;
+      try {
+        option = parseSettings({ ...values, ...overrides });
+      } catch (error) {
+        // An option these settings rule out (e.g. a NAT mode with an existing VPC) is shown, not priced.
+        if (!(error instanceof SettingsError)) throw error;
+        lines.push(`| ${label} | n/a | not with these settings |`);
+        continue;
+      }
+      const total = monthly(option).total;
       const delta = total - base.total;
       lines.push(`| ${label} | $${total.toFixed(2)} | ${delta >= 0 ? "+" : "-"}$${Math.abs(delta).toFixed(2)} |`);
     }

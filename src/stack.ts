@@ -67,12 +67,20 @@ export class PrefectEcsStack extends ReadableIdStack {
           cidr: settings.vpc_cidr,
           availabilityZones: settings.availability_zones,
           azCount: settings.az_count,
-          natGatewayMode: settings.nat_gateway_mode,
+          partition,
+          egress:
+            settings.internet_egress === "nat_instance"
+              ? { mode: "nat_instance", instanceType: settings.nat_instance_type, imageId: settings.nat_instance_ami_id }
+              : settings.internet_egress === "public_subnets"
+                ? { mode: "public_subnets" }
+                : { mode: "nat_gateway", natGatewayMode: settings.nat_gateway_mode },
           flowLogRetentionDays: settings.log_retention_days,
           interfaceEndpoints: settings.vpc_interface_endpoints,
         });
     const vpcId = network?.vpcId ?? settings.existing_vpc_id!;
-    const privateSubnetIds = network?.privateSubnetIds ?? settings.existing_private_subnet_ids!;
+    // The subnets tasks run in: private ones behind a NAT, or the public ones with public_subnets egress.
+    const taskSubnetIds = network?.taskSubnetIds ?? settings.existing_private_subnet_ids!;
+    const assignPublicIp = network?.assignPublicIp ?? false;
 
     const prefectApiUrl = connection.apiUrlTemplate.replace("{account}", inputs.prefectAccountId).replace("{workspace}", inputs.prefectWorkspaceId);
     const egressPorts = [...connection.egressPorts];
@@ -90,13 +98,13 @@ export class PrefectEcsStack extends ReadableIdStack {
       egressPorts,
     });
     if (settings.flow_run_efs && settings.existing_vpc_id) {
-      new ExistingSubnets(this, "existing_subnets", { vpcId, subnetIds: privateSubnetIds, oneSubnetPerAz: true });
+      new ExistingSubnets(this, "existing_subnets", { vpcId, subnetIds: taskSubnetIds, oneSubnetPerAz: true });
     }
     const efs = settings.flow_run_efs
       ? new FlowRunEfs(this, "efs", {
           namePrefix: prefix,
           vpcId,
-          subnetIds: privateSubnetIds,
+          subnetIds: taskSubnetIds,
           clientSecurityGroupId: flowRunSecurityGroup.securityGroup.id,
         })
       : undefined;
@@ -109,7 +117,12 @@ export class PrefectEcsStack extends ReadableIdStack {
       untaggedExpireDays: settings.ecr_untagged_expire_days,
       forceDelete: settings.ecr_force_delete,
     });
-    const cluster = new Cluster(this, "cluster", { namePrefix: prefix, vpcId, serviceDiscoveryNamespace: settings.service_discovery_namespace });
+    const cluster = new Cluster(this, "cluster", {
+      namePrefix: prefix,
+      vpcId,
+      serviceDiscoveryNamespace: settings.service_discovery_namespace,
+      containerInsights: settings.container_insights,
+    });
 
     const { store } = connection;
     const secrets =
@@ -166,7 +179,8 @@ export class PrefectEcsStack extends ReadableIdStack {
     const template = buildBaseJobTemplate({
       clusterArn: cluster.cluster.arn,
       vpcId,
-      subnetIds: privateSubnetIds,
+      subnetIds: taskSubnetIds,
+      assignPublicIp,
       securityGroupIds: [flowRunSecurityGroup.securityGroup.id],
       executionRoleArn: iam.flowRunExecutionRole.arn,
       taskRoleArn: iam.flowRunTaskRole.arn,
@@ -225,7 +239,8 @@ export class PrefectEcsStack extends ReadableIdStack {
       logGroupName: logs.workerLogGroup.name,
       executionRoleArn: iam.workerExecutionRole.arn,
       taskRoleArn: iam.workerTaskRole.arn,
-      subnetIds: privateSubnetIds,
+      subnetIds: taskSubnetIds,
+      assignPublicIp,
       securityGroupIds: [workerSecurityGroup.securityGroup.id],
       readOnlyRootFilesystem: settings.worker_read_only_root_filesystem,
       extraEnvironment: observer ? { [OBSERVER_QUEUE_ENV]: observer.queue.name } : undefined,
@@ -236,7 +251,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       // pull its image or read its secret.
       dependsOn: [
         ...cluster.prerequisites,
-        ...(network?.natGateways ?? []),
+        ...(network?.egressPrerequisites ?? []),
         ...iam.workerPolicies,
         ...(cache?.policies ?? []),
         ...(secrets?.prerequisites ?? []),
@@ -257,7 +272,8 @@ export class PrefectEcsStack extends ReadableIdStack {
 
     // Outputs of the wiring itself; each construct declares its own beside it.
     stackOutput(this, "vpc_id", vpcId, "VPC the worker and flow runs use");
-    stackOutput(this, "private_subnet_ids", privateSubnetIds, "Private subnets for the worker and flow runs");
+    if (assignPublicIp) stackOutput(this, "public_subnet_ids", taskSubnetIds, "Public subnets the worker and flow runs run in, with public IPs");
+    else stackOutput(this, "private_subnet_ids", taskSubnetIds, "Private subnets for the worker and flow runs");
     stackOutput(this, "flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
     stackOutput(this, "work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
     stackOutput(this, "flow_run_cpu_architecture", settings.flow_run_cpu_architecture, "CPU architecture flow images are built for");

@@ -17,6 +17,8 @@ export const VARIANTS = {
     existing_vpc_id: "vpc-0123456789abcdef0",
     existing_private_subnet_ids: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
   },
+  nat_instance: { internet_egress: "nat_instance", nat_instance_ami_id: "ami-0123456789abcdef0" },
+  public_subnets: { internet_egress: "public_subnets" },
   self_hosted: { prefect_api_url: "http://prefect.internal:4200/api", self_hosted_auth: "auth_string" },
   existing_secret: {
     existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123:api_key",

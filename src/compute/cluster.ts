@@ -10,6 +10,8 @@ export interface ClusterProps {
   readonly vpcId: string;
   /** Name of a Cloud Map private DNS namespace for the cluster's services. @default none */
   readonly serviceDiscoveryNamespace?: string;
+  /** Container Insights metrics (billed per metric; see npm run cost). @default true */
+  readonly containerInsights?: boolean;
 }
 
 /** The ECS cluster the worker and its flow runs share. */
@@ -30,7 +32,7 @@ export class Cluster extends Construct {
       : undefined;
     this.cluster = new EcsCluster(this, "cluster", {
       name: props.namePrefix,
-      setting: [{ name: "containerInsights", value: "enabled" }],
+      setting: [{ name: "containerInsights", value: props.containerInsights === false ? "disabled" : "enabled" }],
       serviceConnectDefaults: namespace ? { namespace: namespace.arn } : undefined,
     });
     this.capacityProviders = new EcsClusterCapacityProviders(this, "capacity_providers", {

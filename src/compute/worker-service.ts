@@ -35,6 +35,8 @@ export interface WorkerServiceProps {
   readonly taskRoleArn: string;
   /** Private subnets; the worker never gets a public IP. */
   readonly subnetIds: string[];
+  /** A public IP for the worker (tasks in public subnets, no NAT); security groups still allow no inbound traffic. @default false */
+  readonly assignPublicIp?: boolean;
   readonly securityGroupIds: string[];
   /** Mount the root filesystem read-only, with a scratch volume at /tmp. @default true */
   readonly readOnlyRootFilesystem?: boolean;
@@ -115,7 +117,7 @@ export class WorkerService extends Construct {
       // Lets a capacity-provider change roll out as a deployment instead of replacing the service.
       forceNewDeployment: true,
       platformVersion: "LATEST",
-      networkConfiguration: { subnets: props.subnetIds, securityGroups: props.securityGroupIds, assignPublicIp: false },
+      networkConfiguration: { subnets: props.subnetIds, securityGroups: props.securityGroupIds, assignPublicIp: props.assignPublicIp ?? false },
       // Start the replacement before stopping the old worker: no gap in polling during deploys.
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,

@@ -18,6 +18,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { planSubnets } from "./cidr";
+import { NatInstance } from "./nat-instance";
 import { assumedBy, policyDocument } from "../security/iam-policy";
 
 export interface NetworkProps {
@@ -29,23 +30,42 @@ export interface NetworkProps {
   readonly availabilityZones?: string[];
   /** Number of AZs when `availabilityZones` is not given. */
   readonly azCount: number;
-  /** One NAT gateway for all AZs, or one per AZ so an AZ outage does not cut the others off. */
-  readonly natGatewayMode: "single" | "per_az";
+  /**
+   * How tasks reach the internet: NAT gateways (one for all AZs, or one per AZ so an AZ outage does not cut
+   * the others off), one NAT instance, or no NAT at all, with tasks in the public subnets.
+   */
+  readonly egress: Egress;
+  readonly partition: string;
   /** Retention of the VPC flow log group, days. */
   readonly flowLogRetentionDays: number;
   /** Interface endpoints for ECR, CloudWatch Logs and Secrets Manager in every private subnet. @default false */
   readonly interfaceEndpoints?: boolean;
 }
 
+export type Egress =
+  | { readonly mode: "nat_gateway"; readonly natGatewayMode: "single" | "per_az" }
+  | { readonly mode: "nat_instance"; readonly instanceType: string; readonly imageId?: string }
+  | { readonly mode: "public_subnets" };
+
 /** AWS services the tasks call that interface endpoints can keep off the NAT (ECR image layers use the S3 gateway). */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
-/** A VPC with public subnets (NAT and internet gateways only) and private subnets for the tasks. */
+/**
+ * A VPC with public subnets (the NAT and internet gateways) and private subnets for the tasks; with
+ * `public_subnets` egress, the tasks run in the public subnets with public IPs and there are no private ones.
+ */
 export class Network extends Construct {
   readonly vpcId: string;
   readonly privateSubnetIds: string[];
   readonly publicSubnetIds: string[];
+  /** The subnets the worker and flow runs run in. */
+  readonly taskSubnetIds: string[];
+  /** Whether tasks need a public IP to reach the internet (public_subnets egress). */
+  readonly assignPublicIp: boolean;
   readonly natGateways: NatGateway[];
+  readonly natInstance?: NatInstance;
+  /** What must exist before a task can reach the internet: NAT gateways, or the NAT instance's group. */
+  readonly egressPrerequisites: ITerraformDependable[];
   /** The VPC and private subnets with their route associations: what tasks need before they can start. */
   readonly taskPrerequisites: ITerraformDependable[] = [];
 
@@ -87,7 +107,7 @@ export class Network extends Construct {
 
     const internetGateway = new InternetGateway(this, "internet_gateway", { vpcId: vpc.id, tags: { Name: namePrefix } });
 
-    // Nothing launched in either tier needs a public IP; NAT gateways get Elastic IPs explicitly.
+    // No subnet hands out public IPs: NAT gateways get Elastic IPs, and public tasks ask for theirs explicitly.
     const subnets = (tier: "public" | "private", cidrs: string[]) =>
       azIndexes.map(
         (i) =>
@@ -99,23 +119,30 @@ export class Network extends Construct {
             tags: { Name: `${namePrefix}-${tier}-${azLabel(i)}`, Tier: tier },
           }),
       );
+    const { egress } = props;
     const publicSubnets = subnets("public", plan.publicCidrs);
-    const privateSubnets = subnets("private", plan.privateCidrs);
+    const privateSubnets = egress.mode === "public_subnets" ? [] : subnets("private", plan.privateCidrs);
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.assignPublicIp = egress.mode === "public_subnets";
+    this.taskSubnetIds = this.assignPublicIp ? this.publicSubnetIds : this.privateSubnetIds;
 
     const publicRouteTable = new RouteTable(this, "public_route_table", { vpcId: vpc.id, tags: { Name: `${namePrefix}-public` } });
-    new Route(this, "public_default_route", {
+    const publicDefaultRoute = new Route(this, "public_default_route", {
       routeTableId: publicRouteTable.id,
       destinationCidrBlock: "0.0.0.0/0",
       gatewayId: internetGateway.id,
     });
-    publicSubnets.forEach(
-      (subnet, i) =>
-        new RouteTableAssociation(this, `public_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: publicRouteTable.id }),
-    );
+    const publicAssociations = publicSubnets.map((subnet, i) => {
+      const association = new RouteTableAssociation(this, `public_route_table_association_${i}`, {
+        subnetId: subnet.id,
+        routeTableId: publicRouteTable.id,
+      });
+      if (this.assignPublicIp) this.taskPrerequisites.push(subnet, association);
+      return association;
+    });
 
-    const natCount = props.natGatewayMode === "per_az" ? props.azCount : 1;
+    const natCount = egress.mode === "nat_gateway" ? (egress.natGatewayMode === "per_az" ? props.azCount : 1) : 0;
     this.natGateways = azIndexes.slice(0, natCount).map((i) => {
       const eip = new Eip(this, `nat_eip_${i}`, { domain: "vpc", tags: { Name: `${namePrefix}-nat-${azLabel(i)}` }, dependsOn: [internetGateway] });
       return new NatGateway(this, `nat_gateway_${i}`, {
@@ -126,13 +153,31 @@ export class Network extends Construct {
       });
     });
 
-    // One private route table per AZ in both modes, so switching NAT mode only changes routes.
+    this.natInstance =
+      egress.mode === "nat_instance"
+        ? new NatInstance(this, "nat_instance", {
+            namePrefix,
+            partition: props.partition,
+            region: props.region,
+            vpcId: vpc.id,
+            vpcCidr: props.cidr,
+            subnetId: publicSubnets[0].id,
+            instanceType: egress.instanceType,
+            imageId: egress.imageId,
+            bootPrerequisites: [publicDefaultRoute, publicAssociations[0]],
+          })
+        : undefined;
+    this.egressPrerequisites = this.natInstance ? [this.natInstance.autoscalingGroup] : this.assignPublicIp ? [publicDefaultRoute] : this.natGateways;
+
+    // One private route table per AZ in every NAT mode, so switching modes only changes routes.
     const privateRouteTables = privateSubnets.map((subnet, i) => {
       const table = new RouteTable(this, `private_route_table_${i}`, { vpcId: vpc.id, tags: { Name: `${namePrefix}-private-${azLabel(i)}` } });
       new Route(this, `private_default_route_${i}`, {
         routeTableId: table.id,
         destinationCidrBlock: "0.0.0.0/0",
-        natGatewayId: this.natGateways[natCount === 1 ? 0 : i].id,
+        ...(this.natInstance
+          ? { networkInterfaceId: this.natInstance.networkInterface.id }
+          : { natGatewayId: this.natGateways[natCount === 1 ? 0 : i].id }),
       });
       const association = new RouteTableAssociation(this, `private_route_table_association_${i}`, { subnetId: subnet.id, routeTableId: table.id });
       this.taskPrerequisites.push(subnet, association);
@@ -144,7 +189,7 @@ export class Network extends Construct {
       vpcId: vpc.id,
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",
-      routeTableIds: privateRouteTables.map((t) => t.id),
+      routeTableIds: this.assignPublicIp ? [publicRouteTable.id] : privateRouteTables.map((t) => t.id),
       tags: { Name: `${namePrefix}-s3` },
     });
 

@@ -114,12 +114,22 @@ export interface WorkerTasks {
   readonly spot: boolean;
 }
 
+export interface NatInstanceInventory {
+  readonly instanceType: string;
+  readonly volumeGb: number;
+}
+
 export interface Inventory {
   readonly region?: string;
   readonly natGateways: number;
+  /** NAT instances (launch templates of a group of one), with their size and root volume. */
+  readonly natInstances: NatInstanceInventory[];
   /** Private subnets (one per AZ) whose traffic leaves through a NAT gateway. */
   readonly privateSubnets: number;
+  /** Elastic IPs. */
   readonly publicIpv4: number;
+  /** Worker tasks with a public IP of their own (public_subnets egress). */
+  readonly publicTaskIpv4: number;
   /** Interface endpoints times the subnets (AZs) each is placed in. */
   readonly interfaceEndpointAzs: number;
   readonly interfaceEndpoints: number;
@@ -167,11 +177,18 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
     ),
   );
   const targetTracking = ofType("aws_appautoscaling_policy").filter((p) => p.values.policy_type === "TargetTrackingScaling");
+  const publicServices = ofType("aws_ecs_service").filter((service) => first(service.values.network_configuration)?.assign_public_ip === true);
+  const natInstances = ofType("aws_launch_template").map((template): NatInstanceInventory => ({
+    instanceType: String(template.values.instance_type),
+    volumeGb: Number(first(first(template.values.block_device_mappings)?.ebs)?.volume_size ?? 8),
+  }));
   return {
     region,
     natGateways: ofType("aws_nat_gateway").length,
+    natInstances,
     privateSubnets: ofType("aws_subnet").filter((s) => s.name?.includes("private")).length,
     publicIpv4: ofType("aws_eip").length,
+    publicTaskIpv4: publicServices.reduce((sum, service) => sum + Number(service.values.desired_count ?? 1), 0),
     interfaceEndpoints: interfaceEndpoints.length,
     interfaceEndpointAzs: interfaceEndpoints.reduce((sum, e) => sum + listLength(e, "subnet_ids"), 0),
     secrets: ofType("aws_secretsmanager_secret").length,
@@ -279,6 +296,21 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
     inventory.natGateways * hours * prices.nat_gateway_hour,
     ["nat_gateway_hour"],
   );
+  for (const instance of inventory.natInstances) {
+    const hourly = (prices.ec2_instance_hour as Record<string, number>)[instance.instanceType];
+    if (hourly === undefined) {
+      lines.push({
+        item: `NAT instance ${instance.instanceType}: not in the price table (src/review/prices.json)`,
+        quantity: "not priced",
+        monthly: 0,
+      });
+    } else {
+      add(`NAT instance (${instance.instanceType})`, `1 × ${hours} h × ${unit(hourly)}`, hours * hourly, ["ec2_instance_hour"]);
+    }
+    add("NAT instance root volume (gp3)", `${instance.volumeGb} GB × ${unit(prices.ebs_gp3_gb_month)}`, instance.volumeGb * prices.ebs_gp3_gb_month, [
+      "ebs_gp3_gb_month",
+    ]);
+  }
   if (inventory.natGateways) {
     add(
       "NAT data processing (assumed)",
@@ -286,22 +318,28 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
       assumptions.natDataGb * prices.nat_gateway_per_gb,
       ["nat_gateway_per_gb"],
     );
-    // Subnets without a NAT gateway of their own send their share across AZs, billed each way.
-    const crossing = Math.max(0, inventory.privateSubnets - inventory.natGateways);
+  }
+  const nats = inventory.natGateways + inventory.natInstances.length;
+  if (nats) {
+    // Subnets without a NAT of their own send their share across AZs, billed each way.
+    const crossing = Math.max(0, inventory.privateSubnets - nats);
     if (inventory.privateSubnets > 0 && crossing > 0) {
       const gb = (assumptions.natDataGb * crossing) / inventory.privateSubnets;
       add(
-        "Cross-AZ traffic to the NAT gateway (assumed)",
+        `Cross-AZ traffic to the NAT ${inventory.natGateways ? "gateway" : "instance"} (assumed)`,
         `${+gb.toFixed(2)} GB (${crossing} of ${inventory.privateSubnets} AZs) × 2 directions × ${unit(prices.cross_az_per_gb)}`,
         gb * 2 * prices.cross_az_per_gb,
         ["cross_az_per_gb"],
       );
     }
   }
+  const addresses = inventory.publicIpv4 + inventory.publicTaskIpv4;
   add(
-    "Public IPv4 addresses (Elastic IPs)",
-    `${inventory.publicIpv4} × ${hours} h × ${unit(prices.public_ipv4_hour)}`,
-    inventory.publicIpv4 * hours * prices.public_ipv4_hour,
+    inventory.publicTaskIpv4 ? "Public IPv4 addresses (worker tasks)" : "Public IPv4 addresses (Elastic IPs)",
+    inventory.publicTaskIpv4 && inventory.publicIpv4
+      ? `(${inventory.publicIpv4} Elastic IPs + ${inventory.publicTaskIpv4} worker tasks) × ${hours} h × ${unit(prices.public_ipv4_hour)}`
+      : `${addresses} × ${hours} h × ${unit(prices.public_ipv4_hour)}`,
+    addresses * hours * prices.public_ipv4_hour,
     ["public_ipv4_hour"],
   );
   for (const service of inventory.services) {
@@ -413,7 +451,8 @@ export function costMarkdown(result: Estimate, before?: Estimate, file: PriceFil
     `Assumptions: ${a.natDataGb} GB/month through NAT (spread evenly over the AZs), ${a.logIngestGb} GB/month of worker and flow-run logs, ` +
       `${a.flowLogGb} GB/month of VPC flow logs, ${a.endpointDataGb} GB/month through interface endpoints (when enabled), ` +
       `${a.efsGb} GB in EFS (when enabled), ${a.ecrGb} GB of images in ECR, ${a.taskFamilies} task definition families for Container Insights; ` +
-      `${file.hours_per_month} hours a month. Flow runs are billed per run and are not included; Fargate Spot prices float; ` +
+      `${file.hours_per_month} hours a month. Flow runs are billed per run and are not included (so are their public IPs with public subnets); ` +
+      "Fargate Spot prices float (priced at the best case, 70% off); " +
       "the event observer's SQS polling stays within the free million requests. On-demand list prices before free tier and discounts; " +
       "sources per figure in `src/review/prices.json`.",
   ].join("\n");

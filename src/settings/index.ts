@@ -95,7 +95,22 @@ type Rule = (s: Settings, user: UserValues) => string | undefined;
 const describe = (s: Settings, user: UserValues, key: SettingKey): string =>
   user[key] !== undefined ? `${key} = ${show(s[key])}` : `${key} (not set, so ${show(s[key])})`;
 
-const NEW_VPC_KEYS: SettingKey[] = ["vpc_cidr", "nat_gateway_mode", "availability_zones", "az_count", "vpc_interface_endpoints"];
+const NEW_VPC_KEYS: SettingKey[] = [
+  "vpc_cidr",
+  "internet_egress",
+  "nat_gateway_mode",
+  "nat_instance_type",
+  "nat_instance_ami_id",
+  "availability_zones",
+  "az_count",
+  "vpc_interface_endpoints",
+];
+/** Keys that belong to one internet_egress mode. */
+const EGRESS_MODE_KEYS: Partial<Record<SettingKey, Settings["internet_egress"]>> = {
+  nat_gateway_mode: "nat_gateway",
+  nat_instance_type: "nat_instance",
+  nat_instance_ami_id: "nat_instance",
+};
 const CLOUD_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const;
 const regionOf = (arn: string) => arn.split(":")[3];
 
@@ -115,6 +130,25 @@ export const RULES: readonly Rule[] = [
       ? `${extra.join(", ")} only ${extra.length === 1 ? "applies" : "apply"} to a new VPC, but existing_vpc_id = "${s.existing_vpc_id}" is set; remove one of them`
       : undefined;
   },
+  (s, user) => {
+    if (s.existing_vpc_id !== undefined) return undefined;
+    const other = (Object.keys(EGRESS_MODE_KEYS) as SettingKey[]).filter(
+      (key) => user[key] !== undefined && EGRESS_MODE_KEYS[key] !== s.internet_egress,
+    );
+    return other.length
+      ? other
+          .map(
+            (key) =>
+              `${key} only applies with internet_egress = "${EGRESS_MODE_KEYS[key]}", but ${describe(s, user, "internet_egress")}; remove ${key}`,
+          )
+          .join("\n  - ")
+      : undefined;
+  },
+  // Interface endpoints keep AWS calls off a NAT; tasks with public IPs reach AWS directly, so they would only add cost.
+  (s, user) =>
+    s.existing_vpc_id === undefined && s.internet_egress === "public_subnets" && s.vpc_interface_endpoints
+      ? `vpc_interface_endpoints = true with ${describe(s, user, "internet_egress")}: tasks with public IPs reach AWS services directly, so the endpoints would add about $7.30 per endpoint per AZ-month and remove no exposure; remove vpc_interface_endpoints or choose "nat_gateway" or "nat_instance"`
+      : undefined,
   (s) =>
     s.availability_zones !== undefined && (s.availability_zones.length < 2 || s.availability_zones.length > 6)
       ? `availability_zones = ${show(s.availability_zones)} lists ${s.availability_zones.length} AZs; list 2 to 6`

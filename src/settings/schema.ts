@@ -84,7 +84,15 @@ export const settingsSchema = z
     availability_zones: list(z.string().regex(AZ, { error: 'AZ names such as "us-east-1a"' }), 'AZ names such as "us-east-1a"').optional(),
     az_count: int(2, 6, " (AZs)").default(2),
     vpc_cidr: z.string({ error: 'expected a string such as "10.0.0.0/16"' }).default("10.0.0.0/16"),
+    // How private tasks reach the internet (a new VPC only); see README "Internet egress" for the trade-offs.
+    internet_egress: oneOf(["nat_gateway", "nat_instance", "public_subnets"] as const).default("nat_gateway"),
     nat_gateway_mode: oneOf(["single", "per_az"] as const).default("single"),
+    // The NAT instance's image is arm64 (Amazon Linux 2023), so only Graviton types boot it.
+    nat_instance_type: str(
+      'an ARM (Graviton) EC2 instance type such as "t4g.nano" or "t4g.micro" (the NAT image is arm64)',
+      /^[a-z]+[0-9]+g[a-z]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal)$/,
+    ).default("t4g.nano"),
+    nat_instance_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64)', /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
     vpc_interface_endpoints: bool().default(false),
     existing_vpc_id: str('a VPC id such as "vpc-0123456789abcdef0"', /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
     existing_private_subnet_ids: checked(
@@ -188,6 +196,7 @@ export const settingsSchema = z
       "a full Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires it)",
       SECRET_ARN,
     ).optional(),
+    container_insights: bool().default(true),
     service_discovery_namespace: str(
       'a private DNS name such as "prefect.internal"',
       /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,

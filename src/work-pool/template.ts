@@ -30,6 +30,8 @@ export interface TemplateValues {
   readonly vpcId: string;
   /** Private subnets; flow runs never get a public IP. */
   readonly subnetIds: readonly string[];
+  /** Flow runs get a public IP (tasks in public subnets, no NAT). @default false */
+  readonly assignPublicIp?: boolean;
   /** The flow-run security group (no ingress). */
   readonly securityGroupIds: readonly string[];
   readonly executionRoleArn: string;
@@ -66,7 +68,7 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
   setDefault("network_configuration", {
     subnets: [...values.subnetIds],
     securityGroups: [...values.securityGroupIds],
-    assignPublicIp: "DISABLED",
+    assignPublicIp: values.assignPublicIp ? "ENABLED" : "DISABLED",
   });
   setDefault("execution_role_arn", values.executionRoleArn);
   setDefault("task_role_arn", values.taskRoleArn);
