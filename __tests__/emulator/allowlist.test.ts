@@ -3,7 +3,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResourceChange } from "../../src/review/plan-summary";
-import { asAwsWouldPlan, EMULATOR_DIFFERENCES, EMULATOR_STEPS, unexplained, unexplainedDifferences } from "../support/emulator-allowlist";
+import {
+  asAwsWouldPlan,
+  EMULATOR_DIFFERENCES,
+  EMULATOR_OBSERVATIONS,
+  EMULATOR_STEPS,
+  unexplained,
+  unexplainedDifferences,
+} from "../support/emulator-allowlist";
 import { EMULATOR_GAPS } from "../support/emulator-gaps";
 import { MOTO_LEFTOVERS } from "../support/emulator-lane";
 
@@ -117,6 +124,7 @@ describe("the emulator allowlist", () => {
       ...MOTO_LEFTOVERS.map((l) => l.evidence),
       ...EMULATOR_GAPS.map((g) => g.evidence),
       ...EMULATOR_STEPS.map((s) => s.evidence),
+      ...EMULATOR_OBSERVATIONS.map((o) => o.evidence),
     ];
     for (const text of evidence) {
       const citations = [...text.matchAll(/moto\/([a-z0-9_/]+\.py)(?::(\d+)(?:-(\d+))?)?/g)];

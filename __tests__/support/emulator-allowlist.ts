@@ -92,6 +92,62 @@ export const EMULATOR_DIFFERENCES: readonly EmulatorDifference[] = [
   },
   groupRuleDescription("aws_vpc_security_group_ingress_rule"),
   groupRuleDescription("aws_vpc_security_group_egress_rule"),
+  {
+    type: "aws_launch_template",
+    attribute: "tag_specifications",
+    action: "update",
+    only: {
+      when: 'the emulator added a "launch-template" tag specification and the configured ones are unchanged',
+      test: (before, after) =>
+        Array.isArray(before) &&
+        Array.isArray(after) &&
+        before.some((spec: any) => spec.resource_type === "launch-template") &&
+        !after.some((spec: any) => spec.resource_type === "launch-template") &&
+        JSON.stringify(before.filter((spec: any) => spec.resource_type !== "launch-template").map((spec: any) => spec.resource_type)) ===
+          JSON.stringify(after.map((spec: any) => spec.resource_type)),
+    },
+    reason:
+      "moto's CreateLaunchTemplate copies the launch template's own tags (TagSpecifications of type launch-template) into the " +
+      "template data, so DescribeLaunchTemplateVersions reports a tag specification the stack never configured.",
+    evidence: "moto/ec2/responses/launch_templates.py:20-34 (the request's tag_spec is appended to parsed_template_data TagSpecifications).",
+  },
+  {
+    type: "aws_launch_template",
+    attribute: "latest_version",
+    action: "update",
+    only: {
+      when: "the only other difference of the template is the tag specification above",
+      test: (_before, _after, change) =>
+        JSON.stringify((change.change.before as any)?.tag_specifications) !== JSON.stringify((change.change.after as any)?.tag_specifications),
+    },
+    reason: "Any update of a launch template makes a new version; it follows from the tag specification difference above.",
+    evidence: "moto/ec2/responses/launch_templates.py:20-34, as above.",
+  },
+  {
+    type: "aws_autoscaling_group",
+    attribute: "launch_template",
+    action: "update",
+    only: {
+      when: "the same template, only its version unknown (the new version above)",
+      test: (before, after, change) =>
+        before?.[0]?.id === after?.[0]?.id && (change.change.after_unknown as any)?.launch_template?.[0]?.version === true,
+    },
+    reason: "The group follows the template's latest version, which the template difference above renews.",
+    evidence: "moto/ec2/responses/launch_templates.py:20-34, as above.",
+  },
+  {
+    type: "aws_autoscaling_group",
+    attribute: "capacity_reservation_specification",
+    action: "update",
+    only: {
+      when: "the emulator returned no preference and the stack sets none",
+      test: (before, after) => isEmpty(before?.[0]?.capacity_reservation_preference) && isEmpty(after?.[0]?.capacity_reservation_preference),
+    },
+    reason:
+      "moto's Auto Scaling has no capacity reservation support, so DescribeAutoScalingGroups omits CapacityReservationSpecification " +
+      "and the provider reads null where it plans an empty string. Whether AWS plans this too is proven only on AWS.",
+    evidence: "moto/autoscaling/models.py:1092-1106 (the group launches and describes with no capacity reservation field anywhere in the module).",
+  },
 ];
 
 /** Attributes whose before and after values differ (an unknown after counts as different). */
@@ -174,6 +230,24 @@ export function asAwsWouldPlan(plan: PlanJson): PlanJson {
     ),
   };
 }
+
+/**
+ * Where moto answers differently and a check reads around it (not a plan difference). Each says what the
+ * check does instead; README's Proof section lists them.
+ */
+export const EMULATOR_OBSERVATIONS = [
+  {
+    what: "An Auto Scaling group's instance gets no public IP from its launch template's AssociatePublicIpAddress",
+    check:
+      "the NAT instance lane asserts that nothing but the NAT instance's primary interface could hold a public address, and that the Elastic IP waits for the boot script",
+    evidence: "moto/autoscaling/models.py:1086-1090 takes associate_public_ip from a launch configuration only; with a launch template it is None.",
+  },
+  {
+    what: "Every instance gets an extra 8 GB unencrypted gp2 volume at /dev/sda1, besides its template's block device mappings",
+    check: "the NAT instance lane checks the volume at the template's root device (/dev/xvda, Amazon Linux 2023's root) and names the extra one",
+    evidence: "moto/ec2/models/instances.py:304-307 (setup_defaults creates and attaches the /dev/sda1 volume for every instance).",
+  },
+] as const;
 
 /**
  * What the tier does to the emulator's data, and why: each step stands in for what AWS would hold and is

@@ -3,6 +3,7 @@ import {
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
 } from "@aws-sdk/client-application-auto-scaling";
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -10,6 +11,7 @@ import {
   DescribeFlowLogsCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
+  DescribeLaunchTemplatesCommand,
   DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
@@ -36,6 +38,7 @@ export function awsClients(endpoint: string) {
   const config = { endpoint, region: EMULATOR_REGION, credentials: EMULATOR_CREDENTIALS, maxAttempts: 2 };
   return {
     autoscaling: new ApplicationAutoScalingClient(config),
+    ec2Autoscaling: new AutoScalingClient(config),
     dynamodb: new DynamoDBClient(config),
     ec2: new EC2Client(config),
     ecr: new ECRClient(config),
@@ -84,6 +87,8 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
     flowLogs,
     networkInterfaces,
     instances,
+    launchTemplates,
+    autoscalingGroups,
     taskDefinitions,
     repositories,
     roles,
@@ -119,6 +124,8 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
           .map((i) => i.InstanceId),
       ),
     ),
+    ec2.send(new DescribeLaunchTemplatesCommand({})).then((r) => ids(r.LaunchTemplates?.map((t) => `${t.LaunchTemplateId} ${t.LaunchTemplateName}`))),
+    aws.ec2Autoscaling.send(new DescribeAutoScalingGroupsCommand({})).then((r) => ids(r.AutoScalingGroups?.map((g) => g.AutoScalingGroupName))),
     ecs.send(new ListTaskDefinitionsCommand({ status: "ACTIVE" })).then((r) => ids(r.taskDefinitionArns)),
     aws.ecr.send(new DescribeRepositoriesCommand({})).then((r) => ids(r.repositories?.map((repo) => repo.repositoryName))),
     aws.iam.send(new ListRolesCommand({})).then((r) => ids(r.Roles?.map((role) => role.RoleName))),
@@ -151,6 +158,8 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
     "ec2 flow logs": flowLogs,
     "ec2 network interfaces": networkInterfaces,
     "ec2 instances": instances,
+    "ec2 launch templates": launchTemplates,
+    "autoscaling groups": autoscalingGroups,
     "ecs clusters": ids(activeClusters),
     "ecs services": ids(services),
     "ecs task definitions": taskDefinitions,

@@ -1,5 +1,6 @@
 import {
   DescribeAddressesCommand,
+  DescribeInstancesCommand,
   DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
@@ -69,6 +70,8 @@ export interface StackFacts {
   readonly natGateways: any[];
   readonly addresses: any[];
   readonly networkInterfaces: any[];
+  /** Running instances named as the stack's NAT instance. */
+  readonly natInstances: any[];
   readonly securityGroups: any[];
   readonly rules: SecurityGroupRule[];
   /** Roles the stack created, by ARN. */
@@ -88,7 +91,7 @@ export async function stackFacts(lane: EmulatorLane): Promise<StackFacts> {
   const taskDefinition = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))).taskDefinition!;
   const vpcId = lane.outputs.vpc_id as string;
   const inVpc = [{ Name: "vpc-id", Values: [vpcId] }];
-  const [vpcs, subnets, routeTables, natGateways, addresses, networkInterfaces, securityGroups] = await Promise.all([
+  const [vpcs, subnets, routeTables, natGateways, addresses, networkInterfaces, securityGroups, natInstances] = await Promise.all([
     ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })).then((r) => r.Vpcs ?? []),
     ec2.send(new DescribeSubnetsCommand({ Filters: inVpc })).then((r) => r.Subnets ?? []),
     ec2.send(new DescribeRouteTablesCommand({ Filters: inVpc })).then((r) => r.RouteTables ?? []),
@@ -96,6 +99,9 @@ export async function stackFacts(lane: EmulatorLane): Promise<StackFacts> {
     ec2.send(new DescribeAddressesCommand({})).then((r) => r.Addresses ?? []),
     ec2.send(new DescribeNetworkInterfacesCommand({ Filters: inVpc })).then((r) => r.NetworkInterfaces ?? []),
     ec2.send(new DescribeSecurityGroupsCommand({ Filters: inVpc })).then((r) => r.SecurityGroups ?? []),
+    ec2
+      .send(new DescribeInstancesCommand({ Filters: [...inVpc, { Name: "tag:Name", Values: [`${lane.settings.name_prefix}-nat`] }] }))
+      .then((r) => (r.Reservations ?? []).flatMap((res) => res.Instances ?? []).filter((i) => i.State?.Name !== "terminated")),
   ]);
   const rules = securityGroups.length
     ? ((await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: securityGroups.map((g) => g.GroupId!) }] })))
@@ -134,6 +140,7 @@ export async function stackFacts(lane: EmulatorLane): Promise<StackFacts> {
     natGateways,
     addresses,
     networkInterfaces,
+    natInstances,
     securityGroups,
     rules,
     roles,
@@ -170,7 +177,7 @@ export function promisedEgressPorts(lane: EmulatorLane): number[] {
 }
 
 const expectedNatCount = (lane: EmulatorLane) =>
-  lane.settings.existing_vpc_id
+  lane.settings.existing_vpc_id || lane.settings.internet_egress !== "nat_gateway"
     ? 0
     : lane.settings.nat_gateway_mode === "per_az"
       ? (lane.settings.availability_zones?.length ?? lane.settings.az_count)
@@ -197,18 +204,34 @@ export function describeAppliedStack(lane: EmulatorLane, options: { observer?: b
       }
     });
 
-    it("GIVEN the applied stack THEN no subnet, worker or flow-run template assigns a public IP; the only public addresses are the NAT gateways'", async () => {
+    // Settings are known only once the lane has deployed, so the mode is read inside the test.
+    it("GIVEN the applied stack THEN no subnet hands out public IPs, and public addresses are only where the egress mode puts them (NAT gateways, the NAT instance, or the tasks in public subnets)", async () => {
       const f = await facts();
+      const egress = lane.settings.existing_vpc_id ? "existing_vpc" : lane.settings.internet_egress;
       expect(f.subnets.length).toBeGreaterThan(0);
       expect(f.subnets.filter((s) => s.MapPublicIpOnLaunch).map((s) => s.SubnetId)).toEqual([]);
-      expect(f.service.networkConfiguration.awsvpcConfiguration.assignPublicIp).toBe("DISABLED");
-      expect(templateDefault(f.template, "network_configuration").assignPublicIp).toBe("DISABLED");
+      const assigned = egress === "public_subnets" ? "ENABLED" : "DISABLED";
+      expect(f.service.networkConfiguration.awsvpcConfiguration.assignPublicIp).toBe(assigned);
+      expect(templateDefault(f.template, "network_configuration").assignPublicIp).toBe(assigned);
       expect(f.natGateways).toHaveLength(expectedNatCount(lane));
       const natInterfaces = f.natGateways.flatMap((g) => g.NatGatewayAddresses.map((a: any) => a.NetworkInterfaceId));
       const publicInterfaces = f.networkInterfaces.filter((n) => n.Association?.PublicIp).map((n) => n.NetworkInterfaceId);
-      expect(publicInterfaces.sort()).toEqual([...natInterfaces].sort());
       const stackAddresses = f.addresses.filter((a) => !(lane.baseline["ec2 Elastic IPs"] ?? []).includes(`${a.AllocationId} ${a.PublicIp}`));
-      expect(stackAddresses.map((a) => a.NetworkInterfaceId).sort()).toEqual([...natInterfaces].sort());
+      if (egress === "nat_instance") {
+        // Only the NAT instance's primary interface may hold an address: on AWS its launch address, until its boot
+        // script moves the Elastic IP there. moto gives it none (EMULATOR_OBSERVATIONS) and runs no user data, so the
+        // Elastic IP stays unassociated.
+        const launched = f.natInstances.flatMap((i) =>
+          i.NetworkInterfaces.filter((n: any) => n.Attachment?.DeviceIndex === 0).map((n: any) => n.NetworkInterfaceId),
+        );
+        expect(launched).toHaveLength(1);
+        expect(publicInterfaces.filter((id) => !launched.includes(id))).toEqual([]);
+        expect(stackAddresses).toHaveLength(1);
+        expect(stackAddresses[0].AssociationId ?? "").toBe("");
+      } else {
+        expect(publicInterfaces.sort()).toEqual([...natInterfaces].sort());
+        expect(stackAddresses.map((a) => a.NetworkInterfaceId).sort()).toEqual([...natInterfaces].sort());
+      }
     });
 
     it("GIVEN the worker and flow-run security groups THEN they have no inbound rule and reach out only on the promised TCP ports", async () => {
@@ -330,14 +353,17 @@ export function describeAppliedStack(lane: EmulatorLane, options: { observer?: b
       expect([...network.subnets].sort()).toEqual([...workerSubnets].sort());
       expect(network.subnets.every((id: string) => f.subnets.some((s) => s.SubnetId === id))).toBe(true);
       if (!lane.settings.existing_vpc_id) {
-        // Private: each subnet's route table sends the internet through a NAT gateway of the stack.
+        // Each subnet's route table sends the internet through the stack's NAT gateway, its NAT instance's static
+        // interface, or (public subnets) the internet gateway.
         const natIds = new Set(f.natGateways.map((g) => g.NatGatewayId));
+        const egress = lane.settings.internet_egress;
+        const natInterface = lane.outputs.nat_instance_network_interface_id;
         for (const subnet of network.subnets) {
           const table = f.routeTables.find((t) => t.Associations?.some((a: any) => a.SubnetId === subnet));
-          expect(
-            table?.Routes?.some((r: any) => r.DestinationCidrBlock === "0.0.0.0/0" && natIds.has(r.NatGatewayId)),
-            subnet,
-          ).toBe(true);
+          const route = table?.Routes?.find((r: any) => r.DestinationCidrBlock === "0.0.0.0/0");
+          if (egress === "nat_instance") expect(route?.NetworkInterfaceId, subnet).toBe(natInterface);
+          else if (egress === "public_subnets") expect(route?.GatewayId, subnet).toMatch(/^igw-/);
+          else expect(natIds.has(route?.NatGatewayId), subnet).toBe(true);
         }
       }
       expect(network.securityGroups).toEqual([lane.outputs.flow_run_security_group_id]);

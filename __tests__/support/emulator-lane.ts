@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { DescribeNatGatewaysCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeNatGatewaysCommand } from "@aws-sdk/client-ec2";
 import { parseSettings, type Settings } from "../../src/settings";
 import { type Emulator, startEmulator } from "./emulator";
 import { type AwsClients, awsClients, type Inventory, inventory } from "./emulator-aws";
@@ -27,7 +27,7 @@ export class EmulatorLane {
   /** What the emulator held before the stack was applied. */
   baseline!: Inventory;
   outputs: Record<string, any> = {};
-  /** Network interfaces of the stack's NAT gateways, which moto keeps after deleting them (see MOTO_LEFTOVERS). */
+  /** Network interfaces of the stack's NAT gateways and NAT instances, which moto keeps after deleting them (see MOTO_LEFTOVERS). */
   natInterfaces: string[] = [];
   /** Every stack this lane applied, for the timing report. */
   private readonly stacks: EmulatedStack[] = [];
@@ -71,7 +71,15 @@ export class EmulatorLane {
   async refreshOutputs(): Promise<void> {
     this.outputs = await this.stack.outputs();
     const gateways = (await this.aws.ec2.send(new DescribeNatGatewaysCommand({}))).NatGateways ?? [];
-    const interfaces = gateways.flatMap((g) => (g.NatGatewayAddresses ?? []).map((a) => a.NetworkInterfaceId!));
+    const natInstances = (
+      await this.aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [`${this.settings.name_prefix}-nat`] }] }))
+    ).Reservations?.flatMap((r) => r.Instances ?? []);
+    const interfaces = [
+      ...gateways.flatMap((g) => (g.NatGatewayAddresses ?? []).map((a) => a.NetworkInterfaceId!)),
+      ...(natInstances ?? []).flatMap((i) =>
+        (i.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0).map((n) => n.NetworkInterfaceId!),
+      ),
+    ];
     this.natInterfaces = [...new Set([...this.natInterfaces, ...interfaces])];
   }
 
@@ -99,6 +107,13 @@ export const MOTO_LEFTOVERS = [
     evidence:
       "moto/ec2/models/nat_gateways.py:31-33 creates an interface for every NAT gateway; delete_nat_gateway (147-150) only sets " +
       'state "deleted" and leaves it. AWS deletes a NAT gateway\'s interface with it (and would refuse to delete its subnet otherwise).',
+  },
+  {
+    kind: "ec2 network interfaces",
+    what: "the primary network interface of each NAT instance the Auto Scaling group launched",
+    evidence:
+      "moto/ec2/models/instances.py:609-621 builds an instance's primary interface without its launch template's NetworkInterfaces, so " +
+      "DeleteOnTermination is false (676), and terminate (506-512) keeps it. The launch template sets DeleteOnTermination = true.",
   },
 ] as const;
 

@@ -12,6 +12,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { assumedBy, policyDocument } from "../security/iam-policy";
+import { stackOutput } from "../stacks/outputs";
 
 /** AWS's public parameter naming the latest Amazon Linux 2023 AMI for arm64 (the standard image, with the AWS CLI). */
 export const AL2023_ARM64_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
@@ -160,6 +161,13 @@ export class NatInstance extends Construct {
       tag: [{ key: "Name", value: name, propagateAtLaunch: true }],
       dependsOn: [profile, rolePolicy, ...props.bootPrerequisites],
     });
+    stackOutput(this, "nat_instance_egress_ip", this.elasticIp.publicIp, "The address the tasks' internet traffic leaves from (for allowlists)");
+    stackOutput(
+      this,
+      "nat_instance_network_interface_id",
+      this.networkInterface.id,
+      "The NAT instance's static interface, target of the private routes",
+    );
   }
 }
 
