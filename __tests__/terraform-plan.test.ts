@@ -28,6 +28,12 @@ const CASES: Record<string, Record<string, unknown>> = {
   existing_secret: VARIANTS.existing_secret,
   nat_instance: VARIANTS.nat_instance,
   public_subnets: { ...VARIANTS.public_subnets, flow_run_efs: true },
+  alarms: {
+    ...VARIANTS.nat_instance,
+    alarm_email: "ops@example.com",
+    alarm_sns_topic_arn: "arn:aws:sns:us-east-1:123456789012:ops-alerts",
+    monthly_budget_usd: 50,
+  },
   efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"], vpc_interface_endpoints: true, worker_capacity: "fargate_spot" },
   manual_pool: { manage_work_pool: false },
   autoscaling: { worker_min_count: 1, worker_max_count: 3, worker_cpu_architecture: "ARM64", ecs_event_observer: true },

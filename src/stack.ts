@@ -3,6 +3,7 @@ import { TerraformLocal } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { WorkerAutoscaling } from "./compute/autoscaling";
+import { Alarms } from "./monitoring/alarms";
 import { Cluster } from "./compute/cluster";
 import { EcsEventObserver, OBSERVER_QUEUE_ENV } from "./compute/event-observer";
 import { FlowRunEfs } from "./storage/efs";
@@ -267,6 +268,29 @@ export class PrefectEcsStack extends ReadableIdStack {
         maxCount: settings.worker_max_count,
         cpuTarget: settings.worker_cpu_target,
         memoryTarget: settings.worker_memory_target,
+      });
+    }
+
+    if (settings.alarms) {
+      new Alarms(this, "alarms", {
+        namePrefix: prefix,
+        partition,
+        clusterArn: cluster.cluster.arn,
+        clusterName: cluster.cluster.name,
+        serviceName: worker.service.name,
+        email: settings.alarm_email,
+        existingTopicArn: settings.alarm_sns_topic_arn,
+        workerMinRunning: settings.worker_autoscaling ? settings.worker_min_count : settings.worker_desired_count,
+        workerDownMinutes: settings.alarm_worker_down_minutes,
+        containerInsights: settings.container_insights,
+        observer: observer && {
+          queueName: observer.queue.name,
+          deadLetterQueueName: observer.deadLetterQueue.name,
+          maxAgeMinutes: settings.alarm_queue_age_minutes,
+        },
+        natInstanceGroupName: network?.natInstance?.autoscalingGroup.name,
+        budget:
+          settings.monthly_budget_usd !== undefined ? { monthlyUsd: settings.monthly_budget_usd, projectName: settings.project_name } : undefined,
       });
     }
 

@@ -155,6 +155,9 @@ export class NatInstance extends Construct {
       vpcZoneIdentifier: [props.subnetId],
       launchTemplate: { id: this.launchTemplate.id, version: `${this.launchTemplate.latestVersion}` },
       healthCheckType: "EC2",
+      // Free at one-minute granularity; the NAT alarm watches the instances in service.
+      enabledMetrics: ["GroupInServiceInstances"],
+      metricsGranularity: "1Minute",
       healthCheckGracePeriod: 120,
       // A new image or size replaces the instance at deploy; with one instance, the old one must go first.
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },

@@ -19,6 +19,8 @@ export interface Settings extends ParsedSettings {
   readonly worker_max_count: number;
   /** Application Auto Scaling is on when the worker may scale (max above min). */
   readonly worker_autoscaling: boolean;
+  /** Alarms and notifications are on when there is somewhere to send them (alarm_email or alarm_sns_topic_arn). */
+  readonly alarms: boolean;
   /** "cloud" unless prefect_api_url points at a self-hosted server. */
   readonly prefect_target: "cloud" | "self_hosted";
 }
@@ -289,6 +291,20 @@ export const RULES: readonly Rule[] = [
     s.state_bucket === undefined && (user.state_lock_table !== undefined || user.state_region !== undefined)
       ? `${(["state_lock_table", "state_region"] as const).filter((key) => user[key] !== undefined).join(" and ")} need${user.state_lock_table !== undefined && user.state_region !== undefined ? "" : "s"} state_bucket (the S3 bucket holding the state)`
       : undefined,
+  (s, user) => {
+    const set = (["alarm_worker_down_minutes", "alarm_queue_age_minutes", "monthly_budget_usd"] as const).filter((key) => user[key] !== undefined);
+    return set.length && !s.alarms
+      ? `${set.join(" and ")} need${set.length === 1 ? "s" : ""} somewhere to notify: set alarm_email or alarm_sns_topic_arn`
+      : undefined;
+  },
+  (s, user) =>
+    s.alarm_sns_topic_arn !== undefined && regionOf(s.alarm_sns_topic_arn) !== s.aws_region
+      ? `alarm_sns_topic_arn = "${s.alarm_sns_topic_arn}" is in ${regionOf(s.alarm_sns_topic_arn)}, but ${describe(s, user, "aws_region")}: CloudWatch alarms and EventBridge rules notify topics in their own region only`
+      : undefined,
+  (s, user) =>
+    user.alarm_queue_age_minutes !== undefined && !s.ecs_event_observer
+      ? `alarm_queue_age_minutes = ${user.alarm_queue_age_minutes} watches the ECS event observer's queue, but ecs_event_observer = false; remove one of them`
+      : undefined,
   (s, user) =>
     s.state_locking === "s3_lockfile" && user.state_lock_table !== undefined
       ? `state_lock_table = "${user.state_lock_table}" is not used with state_locking = "s3_lockfile" (a lock file next to the state); remove one of them`
@@ -309,6 +325,7 @@ function resolve(parsed: ParsedSettings): Settings {
     worker_min_count,
     worker_max_count,
     worker_autoscaling: worker_max_count > worker_min_count,
+    alarms: parsed.alarm_email !== undefined || parsed.alarm_sns_topic_arn !== undefined,
     work_pool_name: parsed.work_pool_name ?? defaultPoolName(parsed.project_name, parsed.environment),
     state_region: parsed.state_region ?? parsed.aws_region,
     // Remote state is always locked: with DynamoDB, the table defaults to one per project.

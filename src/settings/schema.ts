@@ -197,6 +197,21 @@ export const settingsSchema = z
       SECRET_ARN,
     ).optional(),
     container_insights: bool().default(true),
+
+    // --- Alarms and budget (opt-in: an email address and/or an existing SNS topic)
+    alarm_email: str('an email address such as "ops@example.com"', /^[^\s@"'`$<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/).optional(),
+    // CloudWatch alarms and EventBridge notify standard topics only, in the stack's own region (checked against aws_region).
+    alarm_sns_topic_arn: str(
+      'a standard SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:ops-alerts" (FIFO topics cannot receive alarms)',
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+    ).optional(),
+    alarm_worker_down_minutes: int(1, 60, " minutes").default(5),
+    alarm_queue_age_minutes: int(5, 1440, " minutes").default(15),
+    monthly_budget_usd: z
+      .number({ error: "expected a number of US dollars, such as 50" })
+      .positive({ error: "use a number of US dollars above 0, such as 50" })
+      .max(1_000_000, { error: "use at most 1000000 US dollars" })
+      .optional(),
     service_discovery_namespace: str(
       'a private DNS name such as "prefect.internal"',
       /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
