@@ -4,6 +4,10 @@ import {
   DescribeScalingPoliciesCommand,
 } from "@aws-sdk/client-application-auto-scaling";
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import { BudgetsClient, DescribeBudgetsCommand } from "@aws-sdk/client-budgets";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand, ListKeysCommand } from "@aws-sdk/client-kms";
+import { ListSubscriptionsCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -39,7 +43,11 @@ export function awsClients(endpoint: string) {
   return {
     autoscaling: new ApplicationAutoScalingClient(config),
     ec2Autoscaling: new AutoScalingClient(config),
+    budgets: new BudgetsClient(config),
+    cloudwatch: new CloudWatchClient(config),
     dynamodb: new DynamoDBClient(config),
+    kms: new KMSClient(config),
+    sns: new SNSClient(config),
     ec2: new EC2Client(config),
     ecr: new ECRClient(config),
     ecs: new ECSClient(config),
@@ -104,6 +112,11 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
     scalingPolicies,
     buckets,
     tables,
+    topics,
+    subscriptions,
+    alarms,
+    kmsKeys,
+    budgets,
   ] = await Promise.all([
     ec2.send(new DescribeVpcsCommand({})).then((r) => ids(r.Vpcs?.map((v) => `${v.VpcId} ${v.CidrBlock}`))),
     ec2.send(new DescribeSubnetsCommand({})).then((r) => ids(r.Subnets?.map((s) => s.SubnetId))),
@@ -145,6 +158,25 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
       .then((r) => ids(r.ScalingPolicies?.map((p) => p.PolicyName))),
     aws.s3.send(new ListBucketsCommand({})).then((r) => ids(r.Buckets?.map((b) => b.Name))),
     aws.dynamodb.send(new ListTablesCommand({})).then((r) => ids(r.TableNames)),
+    aws.sns.send(new ListTopicsCommand({})).then((r) => ids(r.Topics?.map((t) => t.TopicArn))),
+    aws.sns.send(new ListSubscriptionsCommand({})).then((r) => ids(r.Subscriptions?.map((sub) => `${sub.TopicArn} ${sub.Protocol} ${sub.Endpoint}`))),
+    aws.cloudwatch.send(new DescribeAlarmsCommand({})).then((r) => ids(r.MetricAlarms?.map((a) => a.AlarmName))),
+    // Keys scheduled for deletion count as gone (KMS keeps them for the waiting period, as AWS does), and so do
+    // AWS-managed keys (aws/ebs for the encrypted NAT volume): AWS creates one per account and never deletes it.
+    // moto makes that key a customer key named alias/aws/ebs (moto/ec2/models/elastic_block_store.py:682-691).
+    Promise.all([aws.kms.send(new ListKeysCommand({})), aws.kms.send(new ListAliasesCommand({}))]).then(async ([keys, aliases]) => {
+      const awsManaged = new Set((aliases.Aliases ?? []).filter((a) => a.AliasName?.startsWith("alias/aws/")).map((a) => a.TargetKeyId));
+      const live = await Promise.all(
+        (keys.Keys ?? [])
+          .filter((k) => !awsManaged.has(k.KeyId))
+          .map(async (k) => {
+            const metadata = (await aws.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
+            return metadata?.KeyState === "PendingDeletion" || metadata?.KeyManager === "AWS" ? undefined : k.KeyId;
+          }),
+      );
+      return ids(live);
+    }),
+    aws.budgets.send(new DescribeBudgetsCommand({ AccountId: "123456789012" })).then((r) => ids(r.Budgets?.map((b) => b.BudgetName))),
   ]);
   return {
     "ec2 vpcs": vpcs,
@@ -179,6 +211,11 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
     "application-autoscaling policies": scalingPolicies,
     "s3 buckets": buckets,
     "dynamodb tables": tables,
+    "sns topics": topics,
+    "sns subscriptions": subscriptions,
+    "cloudwatch alarms": alarms,
+    "kms keys": kmsKeys,
+    "budgets budgets": budgets,
   };
 }
 

@@ -31,10 +31,18 @@ export const EMULATOR_GAPS: readonly EmulatorGap[] = [
       "destroying aws_efs_file_system_policy calls DeleteFileSystemPolicy.",
     standIn: "answers 200 and, from then on, DescribeFileSystemPolicy with PolicyNotFound for that file system",
   },
+  {
+    service: "budgets",
+    operations: ["ListTagsForResource", "TagResource", "UntagResource"],
+    evidence:
+      "moto/budgets/responses.py defines only create/describe/delete of budgets and notifications (16-66), and create_budget " +
+      "(16-23) drops the request's ResourceTags; the provider reads a budget's tags after creating it.",
+    standIn: "keeps tags per budget ARN, starting with the ResourceTags CreateBudget was given",
+  },
 ];
 
 /** Provider endpoint names of the services the proxy stands in front of. */
-export const GAP_SERVICES = ["appautoscaling", "efs"] as const;
+export const GAP_SERVICES = ["appautoscaling", "budgets", "efs"] as const;
 
 export interface GapsProxy {
   readonly endpoint: string;
@@ -45,6 +53,7 @@ export interface GapsProxy {
 }
 
 const AUTOSCALING_TARGET = "AnyScaleFrontendService.";
+const BUDGETS_TARGET = "AWSBudgetServiceGateway.";
 const EFS_POLICY_PATH = /^\/2015-02-01\/file-systems\/([^/?]+)\/policy(?:\?.*)?$/;
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -114,6 +123,35 @@ export function startGapsProxy(motoEndpoint: string): Promise<GapsProxy> {
       if (operation === "RegisterScalableTarget" && upstream.status === 200) {
         const arn = JSON.parse(upstream.body.toString("utf8")).ScalableTargetARN;
         if (arn) tags.set(arn, { ...tags.get(arn), ...input.Tags });
+      }
+      response.writeHead(upstream.status, { "Content-Type": upstream.contentType });
+      response.end(upstream.body);
+      return;
+    }
+    if (target.startsWith(BUDGETS_TARGET)) {
+      const operation = target.slice(BUDGETS_TARGET.length);
+      const input = body.length ? JSON.parse(body.toString("utf8")) : {};
+      const asList = (map: Record<string, string> = {}) => Object.entries(map).map(([Key, Value]) => ({ Key, Value }));
+      const asMap = (list: { Key: string; Value: string }[] = []) => Object.fromEntries(list.map((t) => [t.Key, t.Value]));
+      if (operation === "ListTagsForResource") {
+        answered.push(`budgets ${operation} ${input.ResourceARN}`);
+        return answer(response, 200, { ResourceTags: asList(tags.get(input.ResourceARN)) });
+      }
+      if (operation === "TagResource") {
+        answered.push(`budgets ${operation} ${input.ResourceARN}`);
+        tags.set(input.ResourceARN, { ...tags.get(input.ResourceARN), ...asMap(input.ResourceTags) });
+        return answer(response, 200, {});
+      }
+      if (operation === "UntagResource") {
+        answered.push(`budgets ${operation} ${input.ResourceARN}`);
+        const kept = { ...tags.get(input.ResourceARN) };
+        for (const key of input.ResourceTagKeys ?? []) delete kept[key];
+        tags.set(input.ResourceARN, kept);
+        return answer(response, 200, {});
+      }
+      const upstream = await forward(request, body);
+      if (operation === "CreateBudget" && upstream.status === 200) {
+        tags.set(`arn:aws:budgets::${input.AccountId}:budget/${input.Budget?.BudgetName}`, asMap(input.ResourceTags));
       }
       response.writeHead(upstream.status, { "Content-Type": upstream.contentType });
       response.end(upstream.body);

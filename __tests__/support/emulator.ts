@@ -159,6 +159,7 @@ export const EMULATOR_ACCOUNT_ID = "123456789012";
 const PROVIDER_ENDPOINT_SERVICES = [
   "appautoscaling",
   "autoscaling",
+  "budgets",
   "cloudwatch",
   "dynamodb",
   "ec2",
