@@ -75,10 +75,13 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startOnce(): Promise<Emulator> {
+async function startOnce(env: Record<string, string>): Promise<Emulator> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(PYTHON, ["-c", SERVER_SCRIPT, String(port)], { env: { ...process.env, ...SERVER_ENV }, stdio: ["pipe", "ignore", "pipe"] });
+  const child = spawn(PYTHON, ["-c", SERVER_SCRIPT, String(port)], {
+    env: { ...process.env, ...SERVER_ENV, ...env },
+    stdio: ["pipe", "ignore", "pipe"],
+  });
   running.add(child);
   let stderr = "";
   const notImplemented = new Set<string>();
@@ -135,15 +138,18 @@ async function startOnce(): Promise<Emulator> {
   };
 }
 
-/** Starts moto's server on a free port of 127.0.0.1 (managed policies loaded); stopped by stop() or at process exit. */
-export async function startEmulator(): Promise<Emulator> {
+/**
+ * Starts moto's server on a free port of 127.0.0.1 (managed policies loaded); stopped by stop() or at process exit.
+ * `env` sets moto's own switches, such as MOTO_ECS_SERVICE_RUNNING (tasks a new ECS service reports running).
+ */
+export async function startEmulator(env: Record<string, string> = {}): Promise<Emulator> {
   requireMoto();
   installExitHandlers();
   // Another process may take the port between the probe and moto's bind: try a few ports.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce();
+      return await startOnce(env);
     } catch (error) {
       lastError = error;
     }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { prefectTarget, renderStatus } from "../src/operations/status";
+import { parseSettings } from "../src/settings";
+
+const settingsOf = (values: Record<string, unknown>) => parseSettings(values).settings;
+const ACCOUNT = "0b5c1a2e-1111-4222-8333-944455556666";
+const WORKSPACE = "0b5c1a2e-1111-4222-8333-944455556667";
+
+describe("npm run status: where Prefect is and how it authenticates", () => {
+  it("GIVEN Prefect Cloud ids and a key in the environment THEN it calls the workspace's API with a bearer token", () => {
+    const { target } = prefectTarget(settingsOf({}), {
+      TF_VAR_prefect_account_id: ACCOUNT,
+      TF_VAR_prefect_workspace_id: WORKSPACE,
+      PREFECT_API_KEY: "pnu_k",
+    });
+    expect(target).toEqual({ apiUrl: `https://api.prefect.cloud/api/accounts/${ACCOUNT}/workspaces/${WORKSPACE}`, authorization: "Bearer pnu_k" });
+  });
+
+  it("GIVEN a self-hosted server with an auth string THEN it uses HTTP basic auth, as Prefect's client does", () => {
+    const settings = settingsOf({ prefect_api_url: "https://prefect.example.com/api", self_hosted_auth: "auth_string" });
+    const { target } = prefectTarget(settings, { TF_VAR_prefect_api_auth_string: "admin:s3cret" });
+    expect(target).toEqual({ apiUrl: "https://prefect.example.com/api", authorization: `Basic ${Buffer.from("admin:s3cret").toString("base64")}` });
+  });
+
+  it("GIVEN PREFECT_API_URL THEN it replaces the stack's URL (e.g. an SSM tunnel to a private server)", () => {
+    const { target } = prefectTarget(settingsOf({ prefect_api_url: "http://prefect.internal:4200/api" }), {
+      PREFECT_API_URL: "http://127.0.0.1:4200/api/",
+    });
+    expect(target?.apiUrl).toBe("http://127.0.0.1:4200/api");
+  });
+
+  it("GIVEN Prefect Cloud without ids THEN it says which variables to set", () => {
+    expect(prefectTarget(settingsOf({}), {}).missing).toBe(
+      "Prefect: no API URL: set TF_VAR_prefect_account_id and TF_VAR_prefect_workspace_id (or PREFECT_API_URL)",
+    );
+  });
+});
+
+describe("npm run status: the last line", () => {
+  it("GIVEN no problem THEN the last line is OK; GIVEN problems THEN it names the first and counts the rest", () => {
+    expect(renderStatus({ lines: ["a"], problems: [] })).toEqual({ text: "a\nOK: the worker runs and polls its pool", ok: true });
+    const bad = renderStatus({ lines: ["a"], problems: ["first", "second"] }, ["third"]);
+    expect(bad.ok).toBe(false);
+    expect(bad.text.split("\n").at(-1)).toBe("NOT OK: first (and 2 more above)");
+    expect(bad.text).toContain("  - third");
+  });
+});

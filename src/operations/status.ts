@@ -1,0 +1,168 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
+import type { Settings } from "../settings";
+
+/**
+ * `npm run status`: one screen answering "is it working?" for a deployed stack, from AWS (the worker
+ * service and its alarms) and from Prefect's REST API (the pool, its workers, its last flow runs).
+ * Each finding that means "not working" is a problem; the command exits non-zero with the first one.
+ */
+
+/** A worker whose last heartbeat is older than this is taken as gone (Prefect's own offline mark is about 90 s). */
+export const HEARTBEAT_STALE_SECONDS = 120;
+
+export interface PrefectTarget {
+  /** Base URL ending in /api (Cloud: .../accounts/<id>/workspaces/<id>). */
+  readonly apiUrl: string;
+  /** The Authorization header value; never printed. */
+  readonly authorization?: string;
+}
+
+export interface StatusSources {
+  readonly ecs: ECSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly prefect?: PrefectTarget;
+  readonly fetch?: typeof fetch;
+  readonly now?: Date;
+}
+
+export interface StatusReport {
+  readonly lines: string[];
+  readonly problems: string[];
+}
+
+/** Where Prefect is and how to authenticate, from the settings and the environment; the credential is never echoed. */
+export function prefectTarget(settings: Settings, env: NodeJS.ProcessEnv): { target?: PrefectTarget; missing?: string } {
+  const override = env.PREFECT_API_URL;
+  const account = env.TF_VAR_prefect_account_id ?? settings.prefect_account_id;
+  const workspace = env.TF_VAR_prefect_workspace_id ?? settings.prefect_workspace_id;
+  const apiUrl =
+    override ??
+    settings.prefect_api_url ??
+    (account && workspace ? `https://api.prefect.cloud/api/accounts/${account}/workspaces/${workspace}` : undefined);
+  if (!apiUrl) return { missing: "Prefect: no API URL: set TF_VAR_prefect_account_id and TF_VAR_prefect_workspace_id (or PREFECT_API_URL)" };
+  const key = env.PREFECT_API_KEY ?? env.TF_VAR_prefect_api_key;
+  const auth = env.PREFECT_API_AUTH_STRING ?? env.TF_VAR_prefect_api_auth_string;
+  if (settings.prefect_target === "cloud" && !override && !key) {
+    return { missing: "Prefect: no credential: set PREFECT_API_KEY (or TF_VAR_prefect_api_key) to read the work pool" };
+  }
+  const authorization = key ? `Bearer ${key}` : auth ? `Basic ${Buffer.from(auth).toString("base64")}` : undefined;
+  return { target: { apiUrl: apiUrl.replace(/\/+$/, ""), authorization } };
+}
+
+const ago = (from: Date | undefined, now: Date) => (from ? `${Math.round((now.getTime() - from.getTime()) / 1000)} s ago` : "never");
+
+async function awsSide(settings: Settings, sources: StatusSources, report: StatusReport): Promise<void> {
+  const cluster = settings.name_prefix;
+  const serviceName = `${settings.name_prefix}-worker`;
+  let described;
+  try {
+    described = await sources.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? "";
+    if (name === "ClusterNotFoundException") {
+      report.problems.push(`not deployed: no ECS cluster ${cluster} in ${settings.aws_region} (npm run deploy creates it)`);
+      return;
+    }
+    if (/Credential|UnrecognizedClient|InvalidClientTokenId|ExpiredToken|AccessDenied/i.test(`${name} ${String(error)}`)) {
+      report.problems.push(`AWS: no usable credentials (${name || "error"}); sign in (e.g. aws sso login) and run again`);
+      return;
+    }
+    throw error;
+  }
+  const service = described.services?.find((s) => s.status !== "INACTIVE");
+  if (!service) {
+    report.problems.push(`not deployed: no worker service ${serviceName} in cluster ${cluster}`);
+    return;
+  }
+  const { desiredCount = 0, runningCount = 0, pendingCount = 0 } = service;
+  report.lines.push(`Worker service ${serviceName}: desired ${desiredCount}, running ${runningCount}, pending ${pendingCount}`);
+  if (runningCount < desiredCount) report.problems.push(`the worker service runs ${runningCount} of ${desiredCount} desired task(s)`);
+  const deployment = service.deployments?.find((d) => d.status === "PRIMARY");
+  if (deployment) {
+    report.lines.push(
+      `  last deployment: ${deployment.rolloutState ?? "unknown"}${deployment.rolloutStateReason ? ` (${deployment.rolloutStateReason})` : ""}`,
+    );
+    if (deployment.rolloutState === "FAILED")
+      report.problems.push(`the last deployment failed: ${deployment.rolloutStateReason ?? "no reason given"}`);
+  }
+  for (const event of (service.events ?? []).slice(0, 5)) report.lines.push(`  ${event.createdAt?.toISOString() ?? ""} ${event.message ?? ""}`);
+
+  const alarms = (await sources.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${settings.name_prefix}-` }))).MetricAlarms ?? [];
+  if (alarms.length) {
+    report.lines.push("Alarms:");
+    for (const alarm of alarms) {
+      report.lines.push(`  ${alarm.StateValue?.padEnd(17)} ${alarm.AlarmName}`);
+      if (alarm.StateValue === "ALARM") report.problems.push(`alarm ${alarm.AlarmName} is in ALARM`);
+    }
+  }
+}
+
+async function prefectSide(settings: Settings, sources: StatusSources, now: Date, report: StatusReport): Promise<void> {
+  const target = sources.prefect!;
+  const call = async (method: "GET" | "POST", path: string, body?: unknown) => {
+    const response = await (sources.fetch ?? fetch)(`${target.apiUrl}${path}`, {
+      method,
+      headers: { "Content-Type": "application/json", ...(target.authorization ? { Authorization: target.authorization } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: response.status < 300 ? await response.json() : undefined };
+  };
+  const pool = settings.work_pool_name;
+  const poolPath = `/work_pools/${encodeURIComponent(pool)}`;
+  let found;
+  try {
+    found = await call("GET", poolPath);
+  } catch (error) {
+    report.problems.push(`Prefect: cannot reach ${target.apiUrl} (${(error as Error).message})`);
+    return;
+  }
+  if (found.status === 401 || found.status === 403) {
+    report.problems.push(`Prefect: the API refused the credential (HTTP ${found.status}); check PREFECT_API_KEY or the auth string`);
+    return;
+  }
+  if (found.status === 404) {
+    report.problems.push(`Prefect: work pool ${pool} does not exist (npm run deploy creates it, unless manage_work_pool = false)`);
+    return;
+  }
+  if (found.status >= 300) {
+    report.problems.push(`Prefect: reading work pool ${pool} answered HTTP ${found.status}`);
+    return;
+  }
+  report.lines.push(`Work pool ${pool}: ${found.json.status ?? "unknown"}${found.json.is_paused ? " (paused)" : ""}`);
+  if (found.json.is_paused) report.problems.push(`work pool ${pool} is paused: flow runs wait until it is resumed`);
+
+  const workers: { name: string; last_heartbeat_time?: string; status?: string }[] =
+    (await call("POST", `${poolPath}/workers/filter`, { limit: 10 })).json ?? [];
+  const fresh = workers.filter((w) => w.last_heartbeat_time && (now.getTime() - Date.parse(w.last_heartbeat_time)) / 1000 <= HEARTBEAT_STALE_SECONDS);
+  for (const worker of workers) {
+    report.lines.push(
+      `  worker ${worker.name}: ${worker.status ?? "?"}, last heartbeat ${ago(worker.last_heartbeat_time ? new Date(worker.last_heartbeat_time) : undefined, now)}`,
+    );
+  }
+  if (!fresh.length) report.problems.push(`no worker has polled work pool ${pool} in the last ${HEARTBEAT_STALE_SECONDS} s`);
+
+  const runs: { name: string; state?: { type?: string; name?: string }; expected_start_time?: string }[] =
+    (await call("POST", "/flow_runs/filter", { work_pools: { name: { any_: [pool] } }, sort: "EXPECTED_START_TIME_DESC", limit: 5 })).json ?? [];
+  report.lines.push(runs.length ? "Last flow runs:" : "Last flow runs: none yet");
+  for (const run of runs) report.lines.push(`  ${run.expected_start_time ?? ""} ${run.name}: ${run.state?.name ?? run.state?.type ?? "?"}`);
+}
+
+/** Gathers the report; the AWS and Prefect sides are read independently so one failing does not hide the other. */
+export async function gatherStatus(settings: Settings, sources: StatusSources): Promise<StatusReport> {
+  const now = sources.now ?? new Date();
+  const report: StatusReport = { lines: [`Stack ${settings.name_prefix} (${settings.aws_region})`], problems: [] };
+  await awsSide(settings, sources, report);
+  if (sources.prefect) await prefectSide(settings, sources, now, report);
+  return report;
+}
+
+/** The screen: findings, then one last line saying whether it works and, if not, why. */
+export function renderStatus(report: StatusReport, missing: string[] = []): { text: string; ok: boolean } {
+  const problems = [...report.problems, ...missing];
+  const last = problems.length
+    ? `NOT OK: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more above)` : ""}`
+    : "OK: the worker runs and polls its pool";
+  const body = [...report.lines, ...(problems.length > 1 ? ["Problems:", ...problems.map((p) => `  - ${p}`)] : [])];
+  return { text: [...body, last].join("\n"), ok: problems.length === 0 };
+}
