@@ -39,7 +39,14 @@ describe("alarms: off unless there is somewhere to send them", () => {
     // A FIFO topic cannot be an alarm action (SNS FIFO topics accept only SQS FIFO subscribers).
     [{ alarm_sns_topic_arn: "arn:aws:sns:us-east-1:123456789012:ops.fifo" }, "FIFO topics cannot receive alarms"],
     [{ alarm_email: "not-an-email" }, "alarm_email"],
-    [{ ...EMAIL, monthly_budget_usd: 0 }, "use a number of US dollars above 0"],
+    [{ ...EMAIL, monthly_budget_usd: 0.001 }, "use at least 1 US dollar"],
+    // '%{' would be read as a Terraform template directive in cdk.tf.json; SNS refuses addresses with spaces or commas.
+    [{ alarm_email: "a%{x}@example.com" }, "alarm_email"],
+    [{ alarm_email: "a,b@example.com" }, "alarm_email"],
+    [{ alarm_email: "ops@example.123" }, "alarm_email"],
+    [{ alarm_email: `${"a".repeat(250)}@example.com` }, "an email address has at most 254"],
+    [{ alarm_sns_topic_arn: "arn:aws-cn:sns:us-east-1:123456789012:ops" }, 'outside the partition "aws"'],
+    [{ ...EMAIL, worker_desired_count: 0, alarm_worker_down_minutes: 10 }, "alarm_worker_down_minutes = 10 has nothing to watch"],
     [{ ...EMAIL, alarm_worker_down_minutes: 0 }, "use a whole number from 1 to 60 minutes"],
   ])("GIVEN %o THEN it is refused: %s", (values, message) => {
     expect(problemsOf(values)).toContain(message);

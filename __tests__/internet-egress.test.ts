@@ -61,15 +61,23 @@ describe("internet_egress: settings", () => {
   });
 
   // The NAT image is Amazon Linux 2023 for arm64: an x86 type would not boot it (EC2 refuses the launch).
-  it.each(["t3.nano", "m5.large", "t4g", "T4G.NANO", "t4g.nano; reboot"])(
+  it.each(["t3.nano", "m5.large", "t4g", "T4G.NANO", "t4g.nano; reboot", "t4g.metal", "c7g.nano", "x9g.large", "t4g.0xlarge"])(
     "GIVEN nat_instance_type = %s THEN it is refused as not an ARM type",
     (type) => {
       expect(problemsOf({ internet_egress: "nat_instance", nat_instance_type: type })).toContain("an ARM (Graviton) EC2 instance type");
     },
   );
 
-  it.each(["t4g.nano", "t4g.micro", "c7gn.medium", "m6gd.xlarge", "c6g.12xlarge"])("GIVEN nat_instance_type = %s THEN it is accepted", (type) => {
-    expect(problemsOf({ internet_egress: "nat_instance", nat_instance_type: type })).toBe("");
+  it.each(["t4g.nano", "t4g.micro", "t4g.2xlarge", "c7gn.medium", "m6gd.xlarge", "c6g.12xlarge", "r8g.large"])(
+    "GIVEN nat_instance_type = %s THEN it is accepted",
+    (type) => {
+      expect(problemsOf({ internet_egress: "nat_instance", nat_instance_type: type })).toBe("");
+    },
+  );
+
+  it("GIVEN a non-burstable type THEN the launch template sets no CPU credit specification (T types only take one)", () => {
+    const { json } = synth({ ...VARIANTS.nat_instance, nat_instance_type: "c7gn.medium" });
+    expect(byId(json, "aws_launch_template", "network_nat_instance_launch_template").credit_specification).toBeUndefined();
   });
 
   it("GIVEN a malformed AMI id THEN it is refused", () => {

@@ -60,6 +60,7 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   { targetsWithoutScaling: { worker_cpu_target: 50, worker_memory_target: 60 } },
   { scalingFromZero: { worker_desired_count: 0, worker_min_count: 0, worker_max_count: 2 } },
   { execReadOnly: { enable_ecs_exec: true, worker_read_only_root_filesystem: true } },
+  { downAlarmWithNoWorker: { alarm_email: "ops@example.com", worker_desired_count: 0, alarm_worker_down_minutes: 10 } },
   { thresholdsWithoutAlarms: { alarm_worker_down_minutes: 10, monthly_budget_usd: 50 } },
   { topicInAnotherRegion: { alarm_sns_topic_arn: "arn:aws:sns:eu-west-1:123456789012:ops" } },
   { queueAlarmWithoutObserver: { alarm_email: "ops@example.com", ecs_event_observer: false, alarm_queue_age_minutes: 30 } },

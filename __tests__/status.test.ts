@@ -36,6 +36,30 @@ describe("npm run status: where Prefect is and how it authenticates", () => {
   });
 });
 
+describe("npm run status: credentials stay with their server", () => {
+  it("GIVEN a self-hosted server without an auth string THEN no credential is sent, even with PREFECT_API_KEY in the shell", () => {
+    const { target } = prefectTarget(settingsOf({ prefect_api_url: "https://prefect.example.com/api" }), { PREFECT_API_KEY: "pnu_cloud" });
+    expect(target).toEqual({ apiUrl: "https://prefect.example.com/api", authorization: undefined });
+  });
+
+  it("GIVEN a self-hosted server with an auth string and a Cloud key in the shell THEN only the auth string is sent", () => {
+    const settings = settingsOf({ prefect_api_url: "https://prefect.example.com/api", self_hosted_auth: "auth_string" });
+    const { target } = prefectTarget(settings, { PREFECT_API_KEY: "pnu_cloud", PREFECT_API_AUTH_STRING: "admin:pw" });
+    expect(target?.authorization).toBe(`Basic ${Buffer.from("admin:pw").toString("base64")}`);
+  });
+
+  it.each([
+    ["https://user:s3cret@prefect.example.com/api", "it holds a user name or password", "s3cret"],
+    ["https://prefect.example.com/api?token=t0ken", "a query or fragment", "t0ken"],
+    ["http://prefect.example.com/api", "plain HTTP to a public host", undefined],
+  ])("GIVEN PREFECT_API_URL = %s THEN it is not used, and no secret is echoed", (url, message, secret) => {
+    const { target, missing } = prefectTarget(settingsOf({}), { PREFECT_API_URL: url, PREFECT_API_KEY: "pnu_k" });
+    expect(target).toBeUndefined();
+    expect(missing).toContain(message);
+    if (secret) expect(missing).not.toContain(secret);
+  });
+});
+
 describe("npm run status: the last line", () => {
   it("GIVEN no problem THEN the last line is OK; GIVEN problems THEN it names the first and counts the rest", () => {
     expect(renderStatus({ lines: ["a"], problems: [] })).toEqual({ text: "a\nOK: the worker runs and polls its pool", ok: true });

@@ -119,7 +119,9 @@ export class Alarms extends Construct {
     if (props.workerMinRunning > 0) {
       const minutes = props.workerDownMinutes;
       const service = { ClusterName: props.clusterName, ServiceName: props.serviceName };
-      const what = `The Prefect worker service ${props.serviceName} has run fewer than ${props.workerMinRunning} task(s) for ${minutes} minute(s), so flow runs are not picked up.`;
+      const what = props.containerInsights
+        ? `The Prefect worker service ${props.serviceName} has run fewer than ${props.workerMinRunning} task(s) for ${minutes} minute(s), so flow runs may not be picked up.`
+        : `The Prefect worker service ${props.serviceName} has run no task for ${minutes} minute(s), so flow runs are not picked up.`;
       const todo =
         "Run `npm run status` for the service's events; a task that cannot start says why there (image pull, secret, subnet); " +
         "the worker's log group shows a task that starts and exits.";

@@ -122,7 +122,8 @@ export class NatInstance extends Construct {
       imageId,
       instanceType: props.instanceType,
       // T4g instances are "unlimited" by default and bill surplus CPU credits; forwarding needs little CPU.
-      creditSpecification: { cpuCredits: "standard" },
+      // Credit specifications apply to burstable (T) types only.
+      creditSpecification: props.instanceType.startsWith("t") ? { cpuCredits: "standard" } : undefined,
       iamInstanceProfile: { arn: profile.arn },
       // IMDSv2 only, one hop: containers or forwarded traffic cannot reach the instance's credentials.
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },

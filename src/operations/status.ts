@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import type { Settings } from "../settings";
+import { isPrivateHost, redactUrl } from "../settings/service-rules";
 
 /**
  * `npm run status`: one screen answering "is it working?" for a deployed stack, from AWS (the worker
@@ -31,9 +32,17 @@ export interface StatusReport {
   readonly problems: string[];
 }
 
-/** Where Prefect is and how to authenticate, from the settings and the environment; the credential is never echoed. */
+/**
+ * Where Prefect is and how to authenticate, from the settings and the environment; the credential is never echoed.
+ * The credential follows the stack's target: a bearer API key for Prefect Cloud, the basic auth string for a
+ * self-hosted server with `self_hosted_auth = "auth_string"`, nothing otherwise, so neither reaches the wrong server.
+ */
 export function prefectTarget(settings: Settings, env: NodeJS.ProcessEnv): { target?: PrefectTarget; missing?: string } {
   const override = env.PREFECT_API_URL;
+  if (override !== undefined) {
+    const problem = overrideError(override, settings.prefect_api_allow_plain_http);
+    if (problem) return { missing: `PREFECT_API_URL${shownUrl(override)} is not usable: ${problem}` };
+  }
   const account = env.TF_VAR_prefect_account_id ?? settings.prefect_account_id;
   const workspace = env.TF_VAR_prefect_workspace_id ?? settings.prefect_workspace_id;
   const apiUrl =
@@ -41,13 +50,46 @@ export function prefectTarget(settings: Settings, env: NodeJS.ProcessEnv): { tar
     settings.prefect_api_url ??
     (account && workspace ? `https://api.prefect.cloud/api/accounts/${account}/workspaces/${workspace}` : undefined);
   if (!apiUrl) return { missing: "Prefect: no API URL: set TF_VAR_prefect_account_id and TF_VAR_prefect_workspace_id (or PREFECT_API_URL)" };
-  const key = env.PREFECT_API_KEY ?? env.TF_VAR_prefect_api_key;
-  const auth = env.PREFECT_API_AUTH_STRING ?? env.TF_VAR_prefect_api_auth_string;
-  if (settings.prefect_target === "cloud" && !override && !key) {
-    return { missing: "Prefect: no credential: set PREFECT_API_KEY (or TF_VAR_prefect_api_key) to read the work pool" };
+  let authorization: string | undefined;
+  if (settings.prefect_target === "cloud") {
+    const key = env.PREFECT_API_KEY ?? env.TF_VAR_prefect_api_key;
+    if (!key) return { missing: "Prefect: no credential: set PREFECT_API_KEY (or TF_VAR_prefect_api_key) to read the work pool" };
+    authorization = `Bearer ${key}`;
+  } else if (settings.self_hosted_auth === "auth_string") {
+    const auth = env.PREFECT_API_AUTH_STRING ?? env.TF_VAR_prefect_api_auth_string;
+    if (!auth) return { missing: "Prefect: no credential: set PREFECT_API_AUTH_STRING (or TF_VAR_prefect_api_auth_string) to read the work pool" };
+    authorization = `Basic ${Buffer.from(auth).toString("base64")}`;
   }
-  const authorization = key ? `Bearer ${key}` : auth ? `Basic ${Buffer.from(auth).toString("base64")}` : undefined;
   return { target: { apiUrl: apiUrl.replace(/\/+$/, ""), authorization } };
+}
+
+/** The URL as a message may show it: origin and path only (no user, password, query or fragment); nothing if it does not parse. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return ` = "${parsed.origin}${parsed.pathname}"`;
+  } catch {
+    return "";
+  }
+}
+
+/** An override must be a plain http(s) URL: no user, password, query or fragment; plain HTTP only to a private or loopback host. */
+function overrideError(url: string, allowPlainHttp: boolean): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'use an http(s) URL ending in /api, such as "http://127.0.0.1:4200/api"';
+  }
+  if (parsed.username || parsed.password) return "it holds a user name or password; give the auth string in PREFECT_API_AUTH_STRING instead";
+  if (parsed.search || parsed.hash) return "a query or fragment cannot be part of the API URL";
+  if (parsed.protocol === "https:") return undefined;
+  if (parsed.protocol !== "http:") return 'use an http(s) URL ending in /api, such as "http://127.0.0.1:4200/api"';
+  const host = parsed.hostname.toLowerCase();
+  const loopback = host === "localhost" || /^127\./.test(host);
+  return loopback || isPrivateHost(host) || allowPlainHttp
+    ? undefined
+    : "plain HTTP to a public host would send the credential unencrypted; use https (or prefect_api_allow_plain_http = true)";
 }
 
 const ago = (from: Date | undefined, now: Date) => (from ? `${Math.round((now.getTime() - from.getTime()) / 1000)} s ago` : "never");
@@ -88,7 +130,13 @@ async function awsSide(settings: Settings, sources: StatusSources, report: Statu
   }
   for (const event of (service.events ?? []).slice(0, 5)) report.lines.push(`  ${event.createdAt?.toISOString() ?? ""} ${event.message ?? ""}`);
 
-  const alarms = (await sources.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${settings.name_prefix}-` }))).MetricAlarms ?? [];
+  let alarms;
+  try {
+    alarms = (await sources.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${settings.name_prefix}-` }))).MetricAlarms ?? [];
+  } catch (error) {
+    report.problems.push(`AWS: cannot read the stack's alarms (${(error as { name?: string }).name ?? "error"})`);
+    return;
+  }
   if (alarms.length) {
     report.lines.push("Alarms:");
     for (const alarm of alarms) {
@@ -114,7 +162,9 @@ async function prefectSide(settings: Settings, sources: StatusSources, now: Date
   try {
     found = await call("GET", poolPath);
   } catch (error) {
-    report.problems.push(`Prefect: cannot reach ${target.apiUrl} (${(error as Error).message})`);
+    // fetch's own message may quote the URL; only its cause's code is shown.
+    const code = (error as { cause?: { code?: string } }).cause?.code ?? "no answer";
+    report.problems.push(`Prefect: cannot reach ${redactUrl(target.apiUrl)} (${code})`);
     return;
   }
   if (found.status === 401 || found.status === 403) {
@@ -132,8 +182,12 @@ async function prefectSide(settings: Settings, sources: StatusSources, now: Date
   report.lines.push(`Work pool ${pool}: ${found.json.status ?? "unknown"}${found.json.is_paused ? " (paused)" : ""}`);
   if (found.json.is_paused) report.problems.push(`work pool ${pool} is paused: flow runs wait until it is resumed`);
 
-  const workers: { name: string; last_heartbeat_time?: string; status?: string }[] =
-    (await call("POST", `${poolPath}/workers/filter`, { limit: 10 })).json ?? [];
+  const workerAnswer = await call("POST", `${poolPath}/workers/filter`, { limit: 10 });
+  if (workerAnswer.status >= 300) {
+    report.problems.push(`Prefect: reading the pool's workers answered HTTP ${workerAnswer.status}`);
+    return;
+  }
+  const workers: { name: string; last_heartbeat_time?: string; status?: string }[] = workerAnswer.json ?? [];
   const fresh = workers.filter((w) => w.last_heartbeat_time && (now.getTime() - Date.parse(w.last_heartbeat_time)) / 1000 <= HEARTBEAT_STALE_SECONDS);
   for (const worker of workers) {
     report.lines.push(
@@ -142,8 +196,12 @@ async function prefectSide(settings: Settings, sources: StatusSources, now: Date
   }
   if (!fresh.length) report.problems.push(`no worker has polled work pool ${pool} in the last ${HEARTBEAT_STALE_SECONDS} s`);
 
-  const runs: { name: string; state?: { type?: string; name?: string }; expected_start_time?: string }[] =
-    (await call("POST", "/flow_runs/filter", { work_pools: { name: { any_: [pool] } }, sort: "EXPECTED_START_TIME_DESC", limit: 5 })).json ?? [];
+  const runAnswer = await call("POST", "/flow_runs/filter", { work_pools: { name: { any_: [pool] } }, sort: "EXPECTED_START_TIME_DESC", limit: 5 });
+  if (runAnswer.status >= 300) {
+    report.problems.push(`Prefect: reading the pool's flow runs answered HTTP ${runAnswer.status}`);
+    return;
+  }
+  const runs: { name: string; state?: { type?: string; name?: string }; expected_start_time?: string }[] = runAnswer.json ?? [];
   report.lines.push(runs.length ? "Last flow runs:" : "Last flow runs: none yet");
   for (const run of runs) report.lines.push(`  ${run.expected_start_time ?? ""} ${run.name}: ${run.state?.name ?? run.state?.type ?? "?"}`);
 }

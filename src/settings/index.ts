@@ -201,9 +201,9 @@ export const RULES: readonly Rule[] = [
       : undefined,
   (s, user) => {
     const partition = s.aws_region.startsWith("cn-") ? "aws-cn" : s.aws_region.includes("-gov-") ? "aws-us-gov" : "aws";
-    const arns = (["existing_api_key_secret_arn", "existing_api_key_secret_kms_key_arn", "flow_run_policy_arns"] as const).flatMap((key) =>
-      [s[key] ?? []].flat().map((arn) => ({ key, arn })),
-    );
+    const arns = (
+      ["existing_api_key_secret_arn", "existing_api_key_secret_kms_key_arn", "flow_run_policy_arns", "alarm_sns_topic_arn"] as const
+    ).flatMap((key) => [s[key] ?? []].flat().map((arn) => ({ key, arn })));
     const foreign = arns.filter(({ arn }) => arn.split(":")[1] !== partition);
     return foreign.length
       ? `${[...new Set(foreign.map((f) => f.key))].join(", ")} name${foreign.length === 1 ? "s an ARN" : " ARNs"} outside the partition "${partition}" of ${describe(s, user, "aws_region")}: ${foreign.map((f) => f.arn.split(":").slice(0, 2).join(":")).join(", ")}`
@@ -300,6 +300,10 @@ export const RULES: readonly Rule[] = [
   (s, user) =>
     s.alarm_sns_topic_arn !== undefined && regionOf(s.alarm_sns_topic_arn) !== s.aws_region
       ? `alarm_sns_topic_arn = "${s.alarm_sns_topic_arn}" is in ${regionOf(s.alarm_sns_topic_arn)}, but ${describe(s, user, "aws_region")}: CloudWatch alarms and EventBridge rules notify topics in their own region only`
+      : undefined,
+  (s, user) =>
+    user.alarm_worker_down_minutes !== undefined && s.alarms && !s.worker_autoscaling && s.worker_desired_count === 0
+      ? `alarm_worker_down_minutes = ${user.alarm_worker_down_minutes} has nothing to watch: ${describe(s, user, "worker_desired_count")} runs no worker task; remove one of them`
       : undefined,
   (s, user) =>
     user.alarm_queue_age_minutes !== undefined && !s.ecs_event_observer

@@ -88,9 +88,10 @@ export const settingsSchema = z
     internet_egress: oneOf(["nat_gateway", "nat_instance", "public_subnets"] as const).default("nat_gateway"),
     nat_gateway_mode: oneOf(["single", "per_az"] as const).default("single"),
     // The NAT instance's image is arm64 (Amazon Linux 2023), so only Graviton types boot it.
+    // Graviton families and sizes EC2 offers (the NAT image is arm64): t4g, and the m/c/r 6g-8g families.
     nat_instance_type: str(
-      'an ARM (Graviton) EC2 instance type such as "t4g.nano" or "t4g.micro" (the NAT image is arm64)',
-      /^[a-z]+[0-9]+g[a-z]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal)$/,
+      'an ARM (Graviton) EC2 instance type: t4g.nano to t4g.2xlarge, or m/c/r 6g, 6gd, 6gn, 7g, 7gd, 7gn, 8g from medium to 16xlarge (e.g. "t4g.nano", "c7gn.medium")',
+      /^(t4g\.(nano|micro|small|medium|large|xlarge|2xlarge)|[mcr](6g|6gd|7g|7gd|8g)\.(medium|large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge)|c(6gn|7gn)\.(medium|large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge))$/,
     ).default("t4g.nano"),
     nat_instance_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64)', /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
     vpc_interface_endpoints: bool().default(false),
@@ -199,7 +200,14 @@ export const settingsSchema = z
     container_insights: bool().default(true),
 
     // --- Alarms and budget (opt-in: an email address and/or an existing SNS topic)
-    alarm_email: str('an email address such as "ops@example.com"', /^[^\s@"'`$<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/).optional(),
+    // A conservative address form: no quotes, %, {, }, commas or spaces (Terraform template syntax, SNS's refusals).
+    alarm_email: checked(
+      str(
+        'an email address such as "ops@example.com": letters, digits and . _ + - before the @, a DNS name after it',
+        /^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
+      ),
+      (email) => (email.length > 254 ? `it is ${email.length} characters; an email address has at most 254` : undefined),
+    ).optional(),
     // CloudWatch alarms and EventBridge notify standard topics only, in the stack's own region (checked against aws_region).
     alarm_sns_topic_arn: str(
       'a standard SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:ops-alerts" (FIFO topics cannot receive alarms)',
@@ -209,7 +217,7 @@ export const settingsSchema = z
     alarm_queue_age_minutes: int(5, 1440, " minutes").default(15),
     monthly_budget_usd: z
       .number({ error: "expected a number of US dollars, such as 50" })
-      .positive({ error: "use a number of US dollars above 0, such as 50" })
+      .min(1, { error: "use at least 1 US dollar, such as 50" })
       .max(1_000_000, { error: "use at most 1000000 US dollars" })
       .optional(),
     service_discovery_namespace: str(
