@@ -13,7 +13,8 @@ export default defineConfig({
     exclude: [...configDefaults.exclude],
     pool: "forks",
     fileParallelism: true,
-    maxWorkers: 12,
+    // One worker per lane, so every lane starts at once (15 lanes today).
+    maxWorkers: 16,
     // A lane's tests run in order: apply, inspect, change, re-plan, destroy.
     sequence: { concurrent: false },
     testTimeout: 300_000,

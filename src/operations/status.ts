@@ -52,11 +52,11 @@ export function prefectTarget(settings: Settings, env: NodeJS.ProcessEnv): { tar
   if (!apiUrl) return { missing: "Prefect: no API URL: set TF_VAR_prefect_account_id and TF_VAR_prefect_workspace_id (or PREFECT_API_URL)" };
   let authorization: string | undefined;
   if (settings.prefect_target === "cloud") {
-    const key = env.PREFECT_API_KEY ?? env.TF_VAR_prefect_api_key;
+    const key = env.PREFECT_API_KEY ?? env.TF_VAR_prefect_api_key ?? settings.prefect_api_key;
     if (!key) return { missing: "Prefect: no credential: set PREFECT_API_KEY (or TF_VAR_prefect_api_key) to read the work pool" };
     authorization = `Bearer ${key}`;
   } else if (settings.self_hosted_auth === "auth_string") {
-    const auth = env.PREFECT_API_AUTH_STRING ?? env.TF_VAR_prefect_api_auth_string;
+    const auth = env.PREFECT_API_AUTH_STRING ?? env.TF_VAR_prefect_api_auth_string ?? settings.prefect_api_auth_string;
     if (!auth) return { missing: "Prefect: no credential: set PREFECT_API_AUTH_STRING (or TF_VAR_prefect_api_auth_string) to read the work pool" };
     authorization = `Basic ${Buffer.from(auth).toString("base64")}`;
   }
