@@ -140,10 +140,11 @@ describe("internet_egress = nat_instance", () => {
     expect(policy.Statement).toEqual([
       {
         Effect: "Allow",
-        Sid: "ThisInterfaceAndAddress",
-        Action: ["ec2:AttachNetworkInterface", "ec2:AssociateAddress"],
-        Resource: ["${aws_network_interface.network_nat_instance_network_interface.arn}", "${aws_eip.network_nat_instance_elastic_ip.arn}"],
+        Sid: "ThisInterface",
+        Action: "ec2:AttachNetworkInterface",
+        Resource: "${aws_network_interface.network_nat_instance_network_interface.arn}",
       },
+      { Effect: "Allow", Sid: "ThisAddress", Action: "ec2:AssociateAddress", Resource: "${aws_eip.network_nat_instance_elastic_ip.arn}" },
       expect.objectContaining({
         Sid: "OwnInstances",
         Action: ["ec2:AttachNetworkInterface", "ec2:AssociateAddress", "ec2:ModifyInstanceAttribute"],

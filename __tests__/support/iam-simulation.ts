@@ -7,7 +7,13 @@ export const ACCOUNT = "123456789012";
 export const PARTITION = "aws";
 
 /** Ids AWS generates (no resource name determines them): any well-formed value stands in. */
-const GENERATED = { efsFileSystemId: "fs-0123456789abcdef0", efsAccessPointId: "fsap-0123456789abcdef0", secretSuffix: "a1B2c3" };
+const GENERATED = {
+  efsFileSystemId: "fs-0123456789abcdef0",
+  efsAccessPointId: "fsap-0123456789abcdef0",
+  secretSuffix: "a1B2c3",
+  networkInterfaceId: "eni-0123456789abcdef0",
+  allocationId: "eipalloc-0123456789abcdef0",
+};
 
 type Config = Record<string, any>;
 
@@ -57,7 +63,9 @@ export class FakeAwsValues {
     const [type, id, attribute] = parts;
     const config = this.json.resource[type]?.[id];
     if (!config) throw new Error(`\${${expression}} names a resource the stack does not have`);
-    const value = this.attribute(type, this.resolveDeep(config), attribute);
+    // Generated ids need nothing from the configuration (whose references may lead to resources with no fake value).
+    const generated = ["aws_network_interface", "aws_eip"].includes(type);
+    const value = this.attribute(type, generated ? config : this.resolveDeep(config), attribute);
     if (value === undefined) throw new Error(`no fake value for \${${expression}}`);
     return value;
   }
@@ -97,6 +105,10 @@ export class FakeAwsValues {
         return named({ name: (n) => n, arn: (n) => arn("events", `rule/${n}`) });
       case "aws_efs_file_system":
         return { id: GENERATED.efsFileSystemId, arn: arn("elasticfilesystem", `file-system/${GENERATED.efsFileSystemId}`) }[attribute];
+      case "aws_network_interface":
+        return { id: GENERATED.networkInterfaceId, arn: arn("ec2", `network-interface/${GENERATED.networkInterfaceId}`) }[attribute];
+      case "aws_eip":
+        return { allocation_id: GENERATED.allocationId, arn: arn("ec2", `elastic-ip/${GENERATED.allocationId}`) }[attribute];
       case "aws_efs_access_point":
         return { id: GENERATED.efsAccessPointId, arn: arn("elasticfilesystem", `access-point/${GENERATED.efsAccessPointId}`) }[attribute];
       default:

@@ -99,11 +99,8 @@ export class NatInstance extends Construct {
       name: "claim-nat-addresses",
       role: this.role.id,
       policy: policyDocument([
-        {
-          Sid: "ThisInterfaceAndAddress",
-          Action: ["ec2:AttachNetworkInterface", "ec2:AssociateAddress"],
-          Resource: [this.networkInterface.arn, this.elasticIp.arn],
-        },
+        { Sid: "ThisInterface", Action: "ec2:AttachNetworkInterface", Resource: this.networkInterface.arn },
+        { Sid: "ThisAddress", Action: "ec2:AssociateAddress", Resource: this.elasticIp.arn },
         {
           Sid: "OwnInstances",
           Action: ["ec2:AttachNetworkInterface", "ec2:AssociateAddress", "ec2:ModifyInstanceAttribute"],
