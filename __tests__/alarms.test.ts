@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { WORKER_FAILURE_STOP_CODES } from "../src/monitoring/alarms";
-import { estimate, inventoryOf, resourcesOfSynth } from "../src/review/cost";
-import { parseSettings } from "../src/settings";
-import { resources, synth, type TerraformJson, VARIANTS } from "./support/synth";
+import { monthlyCost, resources, settingsProblems, synth, type TerraformJson, VARIANTS } from "./support/synth";
 
 const EMAIL = { alarm_email: "ops@example.com" };
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
@@ -13,14 +11,6 @@ const alarmNamed = (json: TerraformJson, name: string) => {
   const found = alarmsOf(json).find((a) => a.alarm_name === `prefect-ecs-dev-${name}`);
   if (!found) throw new Error(`no alarm ${name}; alarms: ${alarmsOf(json).map((a) => a.alarm_name)}`);
   return found;
-};
-const problemsOf = (values: Record<string, unknown>): string => {
-  try {
-    parseSettings(values);
-    return "";
-  } catch (error) {
-    return String((error as Error).message);
-  }
 };
 
 describe("alarms: off unless there is somewhere to send them", () => {
@@ -49,7 +39,7 @@ describe("alarms: off unless there is somewhere to send them", () => {
     [{ ...EMAIL, worker_desired_count: 0, alarm_worker_down_minutes: 10 }, "alarm_worker_down_minutes = 10 has nothing to watch"],
     [{ ...EMAIL, alarm_worker_down_minutes: 0 }, "use a whole number from 1 to 60 minutes"],
   ])("GIVEN %o THEN it is refused: %s", (values, message) => {
-    expect(problemsOf(values)).toContain(message);
+    expect(settingsProblems(values)).toContain(message);
   });
 });
 
@@ -225,8 +215,7 @@ describe("alarms: variations", () => {
   });
 
   it("GIVEN alarms THEN npm run cost prices them: $0.10 per alarm and $1 for the topic's key", () => {
-    const { json } = synth(EMAIL);
-    const lines = estimate(inventoryOf(resourcesOfSynth(json), "us-east-1")).lines;
+    const lines = monthlyCost(EMAIL).lines;
     expect(lines.find((l) => l.item === "CloudWatch alarms")?.monthly).toBeCloseTo(0.3, 6);
     expect(lines.find((l) => l.item === "KMS keys")?.monthly).toBeCloseTo(1, 6);
   });

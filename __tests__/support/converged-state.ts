@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TerraformJson } from "./synth";
 import { PLAN_TIME_ENV } from "./synth";
-import { stackDir, terraform, terraformAsync } from "./terraform";
+import { stackDir, terraform, terraformAsync, withoutWorkPoolProviders } from "./terraform";
 
 /**
  * A converged state for a synthesized stack, made offline: the state Terraform would hold after applying
@@ -16,14 +16,8 @@ import { stackDir, terraform, terraformAsync } from "./terraform";
  * triggers are) and no provisioners (they run only at apply).
  */
 export function withTerraformData(json: TerraformJson): TerraformJson {
-  const copy: TerraformJson = structuredClone(json);
-  const nulls = copy.resource.null_resource ?? {};
-  delete copy.resource.null_resource;
-  delete copy.resource.local_file;
-  delete copy.provider.null;
-  delete copy.provider.local;
-  delete copy.terraform.required_providers?.null;
-  delete copy.terraform.required_providers?.local;
+  const copy = withoutWorkPoolProviders(json);
+  const nulls: Record<string, any> = structuredClone(json.resource.null_resource ?? {});
   if (Object.keys(nulls).length) {
     copy.resource.terraform_data = Object.fromEntries(
       Object.entries(nulls).map(([name, r]) => [name, { triggers_replace: r.triggers, ...(r.depends_on ? { depends_on: r.depends_on } : {}) }]),

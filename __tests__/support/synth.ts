@@ -1,4 +1,5 @@
 import { Testing } from "cdktf";
+import { estimate, type Estimate, inventoryOf, resourcesOfSynth } from "../../src/review/cost";
 import { parseSettings, type SettingsInput } from "../../src/settings";
 import { PrefectEcsStack } from "../../src/stack";
 import { StateStack } from "../../src/state-stack";
@@ -84,3 +85,19 @@ export const PLAN_TIME_ENV = {
   TF_VAR_prefect_api_key: CANARY_API_KEY,
   TF_VAR_prefect_api_auth_string: `admin:${CANARY_API_KEY}`,
 };
+
+/** Every problem the settings validation reports for these values, as one message ("" when they are valid). */
+export function settingsProblems(values: Record<string, unknown>): string {
+  try {
+    parseSettings(values);
+    return "";
+  } catch (error) {
+    return String((error as Error).message);
+  }
+}
+
+/** The monthly estimate (us-east-1 prices) of the stack these values synthesize. */
+export function monthlyCost(values: Record<string, unknown>): Estimate {
+  const { json } = synth(values);
+  return estimate(inventoryOf(resourcesOfSynth(json), "us-east-1"));
+}

@@ -61,13 +61,7 @@ export const FAKE_AWS_PROVIDER = {
  * pool's null_resource/local_file and their providers aside. The work-pool tests cover those.
  */
 export function setAsideWorkPool(json: TerraformJson): TerraformJson {
-  const copy: TerraformJson = structuredClone(json);
-  delete copy.resource.null_resource;
-  delete copy.resource.local_file;
-  delete copy.provider.null;
-  delete copy.provider.local;
-  delete copy.terraform.required_providers?.null;
-  delete copy.terraform.required_providers?.local;
+  const copy = withoutWorkPoolProviders(json);
   for (const byId of Object.values(copy.resource)) {
     for (const resource of Object.values(byId)) {
       if (resource.depends_on) resource.depends_on = resource.depends_on.filter((d: string) => !/^(null_resource|local_file)\./.test(d));
@@ -186,4 +180,16 @@ export function createdByType(changes: any[]): Record<string, number> {
 /** Counts resources by type in synthesized JSON. */
 export function synthesizedByType(json: TerraformJson): Record<string, number> {
   return Object.fromEntries(Object.entries(json.resource).map(([type, byId]) => [type, Object.keys(byId).length]));
+}
+
+/** A copy without the hashicorp/null and hashicorp/local resources and providers (not installable here). */
+export function withoutWorkPoolProviders(json: TerraformJson): TerraformJson {
+  const copy: TerraformJson = structuredClone(json);
+  delete copy.resource.null_resource;
+  delete copy.resource.local_file;
+  delete copy.provider.null;
+  delete copy.provider.local;
+  delete copy.terraform.required_providers?.null;
+  delete copy.terraform.required_providers?.local;
+  return copy;
 }

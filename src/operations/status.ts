@@ -23,8 +23,6 @@ export interface StatusSources {
   readonly ecs: ECSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly prefect?: PrefectTarget;
-  readonly fetch?: typeof fetch;
-  readonly now?: Date;
 }
 
 export interface StatusReport {
@@ -149,7 +147,7 @@ async function awsSide(settings: Settings, sources: StatusSources, report: Statu
 async function prefectSide(settings: Settings, sources: StatusSources, now: Date, report: StatusReport): Promise<void> {
   const target = sources.prefect!;
   const call = async (method: "GET" | "POST", path: string, body?: unknown) => {
-    const response = await (sources.fetch ?? fetch)(`${target.apiUrl}${path}`, {
+    const response = await fetch(`${target.apiUrl}${path}`, {
       method,
       headers: { "Content-Type": "application/json", ...(target.authorization ? { Authorization: target.authorization } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -208,7 +206,7 @@ async function prefectSide(settings: Settings, sources: StatusSources, now: Date
 
 /** Gathers the report; the AWS and Prefect sides are read independently so one failing does not hide the other. */
 export async function gatherStatus(settings: Settings, sources: StatusSources): Promise<StatusReport> {
-  const now = sources.now ?? new Date();
+  const now = new Date();
   const report: StatusReport = { lines: [`Stack ${settings.name_prefix} (${settings.aws_region})`], problems: [] };
   await awsSide(settings, sources, report);
   if (sources.prefect) await prefectSide(settings, sources, now, report);
