@@ -336,5 +336,10 @@ describe("the starter profiles, priced by npm run cost", () => {
     expect(output).toMatch(/\| no NAT, tasks in public subnets \(`internet_egress = "public_subnets"`\) \| \$[\d.]+ \| /);
     // The starter file sets internet_egress itself, so "NAT gateway per AZ" contradicts it.
     expect(output).toContain('| NAT gateway per AZ (`nat_gateway_mode = "per_az"`) | n/a | not with these settings |');
+    // The in-stack server needs private subnets: priced beside a NAT instance, refused with public subnets.
+    expect(output).toMatch(/\| in-stack Prefect server and database \(`prefect_server = true`\) \| \$[\d.]+ \| \+\$[\d.]+ \|/);
+    expect(priced("starter-public.tfvars", true).output).toContain(
+      "| in-stack Prefect server and database (`prefect_server = true`) | n/a | not with these settings |",
+    );
   });
 });

@@ -10,12 +10,16 @@ const CASES: Record<string, Record<string, unknown>> = {
 /** `aws_x.name` of every resource an expression in the text refers to. */
 const referencedResources = (text: string) => new Set([...text.matchAll(/\$\{(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]));
 
+/** What the pool is written after: the pool's null_resource, or (in-stack server) the worker that writes it. */
+const poolDependsOn = (json: any): string[] =>
+  (json.resource.null_resource?.work_pool_pool ?? json.resource.aws_ecs_service.worker_service).depends_on;
+
 describe("prerequisites: what the pool and the worker wait for", () => {
   it.each(Object.keys(CASES))("GIVEN the %s stack THEN every resource the base job template names is in the pool's depends_on", (name) => {
     const { json } = synth(CASES[name]) as { json: any };
     const named = referencedResources(json.locals.base_job_template);
     expect(named.size).toBeGreaterThan(5);
-    const deps: string[] = json.resource.null_resource.work_pool_pool.depends_on;
+    const deps = poolDependsOn(json);
     expect([...named].filter((address) => !deps.includes(address))).toEqual([]);
   });
 
@@ -23,7 +27,7 @@ describe("prerequisites: what the pool and the worker wait for", () => {
     "GIVEN the %s stack THEN flow-run policy attachments are in the pool's depends_on (IAM is eventually consistent)",
     (name) => {
       const { json } = synth(CASES[name]) as { json: any };
-      const deps: string[] = json.resource.null_resource.work_pool_pool.depends_on;
+      const deps = poolDependsOn(json);
       const attachments = Object.entries(json.resource.aws_iam_role_policy_attachment ?? {})
         .filter(([, a]: [string, any]) => String(a.role).includes("flow_run"))
         .map(([id]) => `aws_iam_role_policy_attachment.${id}`);

@@ -64,6 +64,36 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   { thresholdsWithoutAlarms: { alarm_worker_down_minutes: 10, monthly_budget_usd: 50 } },
   { topicInAnotherRegion: { alarm_sns_topic_arn: "arn:aws:sns:eu-west-1:123456789012:ops" } },
   { queueAlarmWithoutObserver: { alarm_email: "ops@example.com", ecs_event_observer: false, alarm_queue_age_minutes: 30 } },
+  { serverSize: { prefect_server: true, prefect_server_cpu: 512, prefect_server_memory: 8192 } },
+  { serverWithUrl: { prefect_server: true, prefect_api_url: "https://p.example.com/api" } },
+  { serverWithCloud: { prefect_server: true, prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666" } },
+  { serverKeysWithoutServer: { prefect_server_db_instance_class: "db.t4g.small", prefect_server_cpu: 1024 } },
+  { serverWithPublicSubnets: { prefect_server: true, internet_egress: "public_subnets" } },
+  { serverOneExistingSubnet: { ...VPC, prefect_server: true } },
+  { serverWorkerVersionSkew: { prefect_server: true, worker_image: "prefecthq/prefect-aws:0.7.11-python3.12-prefect3.8.3" } },
+  {
+    publicWithoutAuth: {
+      prefect_server: true,
+      prefect_server_public_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    },
+  },
+  { publicCidrsWithoutListener: { prefect_server: true, prefect_server_public_cidrs: ["203.0.113.0/24"] } },
+  {
+    publicWithExistingVpc: {
+      ...VPC,
+      existing_private_subnet_ids: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+      prefect_server: true,
+      self_hosted_auth: "auth_string",
+      prefect_server_public_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    },
+  },
+  {
+    publicCertificateRegion: {
+      prefect_server: true,
+      self_hosted_auth: "auth_string",
+      prefect_server_public_certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    },
+  },
   { stateWithoutBucket: { state_lock_table: "locks", state_region: "eu-west-1" } },
   { lockfileWithTable: { state_bucket: "acme-state-bucket", state_locking: "s3_lockfile", state_lock_table: "locks" } },
 ];

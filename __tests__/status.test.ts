@@ -29,6 +29,15 @@ describe("npm run status: where Prefect is and how it authenticates", () => {
     expect(target?.apiUrl).toBe("http://127.0.0.1:4200/api");
   });
 
+  it("GIVEN the in-stack server THEN it asks for a port forward, and through one it sends no Prefect Cloud key", () => {
+    const settings = settingsOf({ prefect_server: true, availability_zones: ["us-east-1a", "us-east-1b"] });
+    expect(prefectTarget(settings, { PREFECT_API_KEY: "pnu_k" }).missing).toContain("the in-stack server is private; open a port forward");
+    expect(prefectTarget(settings, { PREFECT_API_URL: "http://localhost:4200/api", PREFECT_API_KEY: "pnu_k" }).target).toEqual({
+      apiUrl: "http://localhost:4200/api",
+      authorization: undefined,
+    });
+  });
+
   it("GIVEN Prefect Cloud without ids THEN it says which variables to set", () => {
     expect(prefectTarget(settingsOf({}), {}).missing).toBe(
       "Prefect: no API URL: set TF_VAR_prefect_account_id and TF_VAR_prefect_workspace_id (or PREFECT_API_URL)",

@@ -36,6 +36,23 @@ const CASES: Record<string, Record<string, unknown>> = {
   },
   efs_spot: { flow_run_efs: true, flow_run_spot: true, work_queues: ["default"], vpc_interface_endpoints: true, worker_capacity: "fargate_spot" },
   manual_pool: { manage_work_pool: false },
+  prefect_server: VARIANTS.prefect_server,
+  prefect_server_public: {
+    ...VARIANTS.prefect_server,
+    internet_egress: "nat_instance",
+    nat_instance_ami_id: "ami-0123456789abcdef0",
+    self_hosted_auth: "auth_string",
+    prefect_server_public_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    prefect_server_public_cidrs: ["203.0.113.0/24"],
+    prefect_server_cpu_architecture: "ARM64",
+  },
+  prefect_server_existing_vpc: {
+    ...VARIANTS.existing_vpc,
+    prefect_server: true,
+    self_hosted_auth: "auth_string",
+    service_discovery_namespace: "acme.internal",
+    prefect_server_db_restore_snapshot: "prefect-ecs-dev-prefect-final",
+  },
   autoscaling: { worker_min_count: 1, worker_max_count: 3, worker_cpu_architecture: "ARM64", ecs_event_observer: true },
 };
 

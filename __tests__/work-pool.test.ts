@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSTALL_HINT, TEMPLATE_TEMP_PREFIX } from "../src/work-pool/work-pool";
 import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
+import { prefectDoubleWorkdir } from "./support/prefect-double";
 
 const CANARY = "pnu_CANARY_5f1c9e_never_in_template";
 
@@ -145,58 +145,8 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
   const renderedTemplate = render((json as any).locals.base_job_template, base);
   const vars = { ...base, "local.base_job_template": renderedTemplate };
 
-  /** A stack working directory (with its own TMPDIR) and a bin/ holding the double. */
-  function workdir(withDouble = true) {
-    const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-pool-"));
-    mkdirSync(join(dir, "tmp"));
-    const bin = join(dir, "bin");
-    mkdirSync(bin);
-    // The command's only external tools besides prefect; nothing else from the machine is on PATH.
-    for (const tool of ["mktemp", "rm"])
-      symlinkSync(spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
-    if (withDouble) {
-      const double = join(bin, "prefect");
-      writeFileSync(
-        double,
-        `#!${process.execPath}
-// Test double for the Prefect CLI: records argv and the env it saw; checks base job templates.
-const fs = require("fs");
-const args = process.argv.slice(2);
-const mode = process.env.DOUBLE_MODE || "ok";
-const file = args[0] === "work-pool" && args[1] === "create" ? args[args.indexOf("--base-job-template") + 1] : undefined;
-const templateText = file ? fs.readFileSync(file, "utf8") : undefined;
-fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY, templateText }) + "\\n");
-if (file) {
-  const template = JSON.parse(templateText);
-  if (!template.job_configuration || !template.variables) { console.error("invalid template"); process.exit(2); }
-  const known = new Set(Object.keys(template.variables.properties));
-  const missing = (JSON.stringify(template.job_configuration).match(/\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}/g) || [])
-    .map((p) => p.replace(/[{}\\s]/g, "")).filter((n) => !n.startsWith("prefect.") && !known.has(n));
-  if (missing.length) { console.error("unknown placeholders: " + missing.join(",")); process.exit(2); }
-  console.log("Created work pool " + args[2]);
-}
-if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === "default" ? 0 : 1);
-if (args[0] === "work-pool" && args[1] === "delete") {
-  if (mode === "gone") { console.error("Work pool '" + args[2] + "' does not exist."); process.exit(1); }
-  if (mode === "denied") { console.error("Unauthorized: invalid API key"); process.exit(1); }
-  // What the real CLI prints (traceback, then Prefect's 403 detail) for a reserved name.
-  if (mode === "reserved") {
-    console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '403 Forbidden' for url 'https://api.example/api/work_pools/" + args[2] + "'");
-    console.error('Response: {"detail": "Work pools starting with \\u0027Prefect\\u0027 are reserved for internal use and can not be deleted."}');
-    console.error("An exception occurred.");
-    process.exit(1);
-  }
-  console.log("Deleted work pool " + args[2]);
-}
-`,
-      );
-      chmodSync(double, 0o755);
-    }
-    return { dir, bin, log: join(dir, "calls.jsonl") };
-  }
-
   function run(command: string, environment: Record<string, string>, opts: { withDouble?: boolean; mode?: string; templateText?: string } = {}) {
-    const w = workdir(opts.withDouble ?? true);
+    const w = prefectDoubleWorkdir({ withDouble: opts.withDouble ?? true, tools: ["mktemp", "rm"] });
     const env: Record<string, string> = { PATH: w.bin, TMPDIR: join(w.dir, "tmp"), DOUBLE_LOG: w.log, DOUBLE_MODE: opts.mode ?? "ok" };
     for (const [name, value] of Object.entries(environment)) env[name] = render(value, vars);
     if (opts.templateText !== undefined) env.BASE_JOB_TEMPLATE = opts.templateText;

@@ -22,6 +22,19 @@ const OPTIONS: [string, Record<string, unknown>][] = [
   ['Spot worker (`worker_capacity = "fargate_spot"`)', { worker_capacity: "fargate_spot" }],
   ["bigger worker (`worker_cpu = 1024`, `worker_memory = 2048`)", { worker_cpu: 1024, worker_memory: 2048 }],
   ["EFS for flow runs (`flow_run_efs = true`)", { flow_run_efs: true }],
+  // The in-stack server replaces Prefect Cloud (or an outside server): their keys drop out of the comparison.
+  [
+    "in-stack Prefect server and database (`prefect_server = true`)",
+    {
+      prefect_server: true,
+      prefect_api_url: undefined,
+      prefect_account_id: undefined,
+      prefect_workspace_id: undefined,
+      prefect_api_key: undefined,
+      existing_api_key_secret_arn: undefined,
+      existing_api_key_secret_kms_key_arn: undefined,
+    },
+  ],
 ];
 
 const monthly = (deployment: Deployment): Estimate => {

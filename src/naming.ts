@@ -24,3 +24,17 @@ export const stateKey = (projectName: string, environment: string) => `${project
 
 /** The Terraform local and output holding the work pool's base job template. */
 export const TEMPLATE_OUTPUT = "base_job_template";
+
+/** Port the in-stack Prefect server listens on (Prefect's default). */
+export const PREFECT_SERVER_PORT = 4200;
+/** The in-stack server's Cloud Map service name: it answers at `server.<namespace>`. */
+export const PREFECT_SERVER_DNS_LABEL = "server";
+/** The private DNS namespace of the in-stack server: the operator's service_discovery_namespace, or `<name_prefix>.internal`. */
+export const serverNamespace = (settings: { readonly name_prefix: string; readonly service_discovery_namespace?: string }) =>
+  settings.service_discovery_namespace ?? `${settings.name_prefix}.internal`;
+/** PREFECT_API_URL of the in-stack server, as the worker and flow runs reach it inside the VPC. */
+export const inStackServerUrl = (settings: { readonly name_prefix: string; readonly service_discovery_namespace?: string }) =>
+  `http://${PREFECT_SERVER_DNS_LABEL}.${serverNamespace(settings)}:${PREFECT_SERVER_PORT}/api`;
+
+/** Prefix of the temporary file handed to `prefect work-pool create` (by the pool command or the worker). */
+export const TEMPLATE_TEMP_PREFIX = "prefect-ecs-base-job-template";

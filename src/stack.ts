@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { TerraformLocal } from "cdktf";
+import { Fn, TerraformLocal } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { WorkerAutoscaling } from "./compute/autoscaling";
@@ -12,7 +12,7 @@ import { Iam } from "./security/iam";
 import { Logs } from "./storage/logs";
 import { Network } from "./network/vpc";
 import { Registry } from "./storage/registry";
-import { stackName, TEMPLATE_OUTPUT } from "./naming";
+import { serverNamespace, stackName, TEMPLATE_OUTPUT } from "./naming";
 import { planPrefectConnection } from "./settings/prefect-connection";
 import { Secrets } from "./security/secrets";
 import { TaskSecurityGroup } from "./network/security-groups";
@@ -26,6 +26,10 @@ import { buildBaseJobTemplate } from "./work-pool/template";
 import { flowRunDefaultImage } from "./flows/images";
 import { cachedImage, PullThroughCache } from "./storage/pull-through-cache";
 import { WorkPool } from "./work-pool/work-pool";
+import { PrefectServer } from "./compute/prefect-server";
+import { PublicListener, SERVER_KEEPALIVE_SECONDS } from "./network/public-listener";
+import { Database, DATABASE_NAME, DATABASE_PORT, DATABASE_USER } from "./storage/database";
+import { PREFECT_IMAGE } from "./versions";
 
 /**
  * Everything one Prefect worker deployment needs, built from one validated settings object.
@@ -85,7 +89,11 @@ export class PrefectEcsStack extends ReadableIdStack {
 
     const prefectApiUrl = connection.apiUrlTemplate.replace("{account}", inputs.prefectAccountId).replace("{workspace}", inputs.prefectWorkspaceId);
     const egressPorts = [...connection.egressPorts];
-    const outbound = egressPorts.length === 1 ? "outbound HTTPS only" : `outbound TCP ${egressPorts.join(" and ")} only`;
+    const outbound = connection.inStackServer
+      ? "outbound HTTPS, and the in-stack Prefect server's API"
+      : egressPorts.length === 1
+        ? "outbound HTTPS only"
+        : `outbound TCP ${egressPorts.join(" and ")} only`;
     const workerSecurityGroup = new TaskSecurityGroup(this, "worker_security_group", {
       vpcId,
       name: `${prefix}-worker`,
@@ -177,6 +185,79 @@ export class PrefectEcsStack extends ReadableIdStack {
     const viaCache = (image: string) =>
       cache && settings.ecr_pull_through_cache !== "none" ? cachedImage(image, settings.ecr_pull_through_cache, cache.registryHost) : image;
 
+    // The in-stack Prefect server (prefect_server): its database, then one server task behind a Cloud Map name.
+    let server: PrefectServer | undefined;
+    if (connection.inStackServer) {
+      const serverSecurityGroup = new TaskSecurityGroup(this, "server_security_group", {
+        vpcId,
+        name: `${prefix}-prefect-server`,
+        description: "Prefect server: its API from the worker and flow runs only; outbound HTTPS and its database",
+        egressPorts: [443],
+      });
+      const database = new Database(this, "database", {
+        namePrefix: prefix,
+        vpcId,
+        subnetIds: taskSubnetIds,
+        clientSecurityGroupId: serverSecurityGroup.securityGroup.id,
+        engineVersion: settings.prefect_server_db_engine_version,
+        instanceClass: settings.prefect_server_db_instance_class,
+        storageGb: settings.prefect_server_db_storage_gb,
+        backupRetentionDays: settings.prefect_server_db_backup_retention_days,
+        deletionProtection: settings.prefect_server_db_deletion_protection,
+        finalSnapshot: settings.prefect_server_db_final_snapshot,
+        restoreSnapshot: settings.prefect_server_db_restore_snapshot,
+        password: inputs.prefectServerDbPassword,
+        passwordVersion: settings.prefect_server_db_password_version,
+        secretRecoveryWindowDays: settings.secret_recovery_window_days,
+        logRetentionDays: settings.log_retention_days,
+      });
+      // Opt-in: an internet-facing HTTPS listener (settings require the server's basic auth with it).
+      const publicListener = settings.prefect_server_public_certificate_arn
+        ? new PublicListener(this, "public_listener", {
+            namePrefix: prefix,
+            vpcId,
+            subnetIds: network!.publicSubnetIds,
+            certificateArn: settings.prefect_server_public_certificate_arn,
+            allowedCidrs: settings.prefect_server_public_cidrs ?? ["0.0.0.0/0"],
+            serverSecurityGroupId: serverSecurityGroup.securityGroup.id,
+          })
+        : undefined;
+      server = new PrefectServer(this, "server", {
+        namePrefix: prefix,
+        region: settings.aws_region,
+        partition,
+        clusterArn: cluster.cluster.arn,
+        vpcId,
+        image: viaCache(PREFECT_IMAGE),
+        cpu: settings.prefect_server_cpu,
+        memory: settings.prefect_server_memory,
+        cpuArchitecture: settings.prefect_server_cpu_architecture,
+        subnetIds: taskSubnetIds,
+        securityGroupId: serverSecurityGroup.securityGroup.id,
+        clientSecurityGroupIds: { worker: workerSecurityGroup.securityGroup.id, flow_runs: flowRunSecurityGroup.securityGroup.id },
+        namespaceId: cluster.namespace?.id,
+        namespaceName: serverNamespace(settings),
+        database: {
+          host: database.instance.address,
+          port: DATABASE_PORT,
+          name: DATABASE_NAME,
+          user: DATABASE_USER,
+          passwordSecretArn: database.passwordSecret.arn,
+          passwordVersion: settings.prefect_server_db_password_version,
+        },
+        authString: secrets?.credential,
+        logRetentionDays: settings.log_retention_days,
+        enableEcsExec: settings.prefect_server_ecs_exec,
+        publicTarget: publicListener && {
+          targetGroupArn: publicListener.targetGroup.arn,
+          listener: publicListener.listener,
+          keepAliveSeconds: SERVER_KEEPALIVE_SECONDS,
+        },
+        dependsOn: [...cluster.prerequisites, ...(network?.egressPrerequisites ?? []), ...database.prerequisites, ...(secrets?.prerequisites ?? [])],
+        grantImagePull: cache && ((role) => cache.grant("prefect_server", role)),
+      });
+    }
+
     const template = buildBaseJobTemplate({
       clusterArn: cluster.cluster.arn,
       vpcId,
@@ -209,19 +290,21 @@ export class PrefectEcsStack extends ReadableIdStack {
     ];
     // JSON text with Terraform interpolations for ARNs and ids, rendered by Terraform at apply.
     const templateJson = new TerraformLocal(this, TEMPLATE_OUTPUT, JSON.stringify(template, null, 2)).asString;
-    const workPool = settings.manage_work_pool
-      ? new WorkPool(this, "work_pool", {
-          poolName: settings.work_pool_name,
-          templateJson,
-          apiUrl: prefectApiUrl,
-          credential: connection.poolCommandCredential && {
-            envName: connection.poolCommandCredential.envName,
-            value: credentialValue[connection.poolCommandCredential.variable],
-          },
-          workQueues: settings.work_queues,
-          dependsOn: flowRunPrerequisites,
-        })
-      : undefined;
+    // With an in-stack server the worker creates the pool itself (see worker-bootstrap.ts): nothing outside the VPC reaches it.
+    const workPool =
+      settings.manage_work_pool && !connection.inStackServer
+        ? new WorkPool(this, "work_pool", {
+            poolName: settings.work_pool_name,
+            templateJson,
+            apiUrl: prefectApiUrl,
+            credential: connection.poolCommandCredential && {
+              envName: connection.poolCommandCredential.envName,
+              value: credentialValue[connection.poolCommandCredential.variable],
+            },
+            workQueues: settings.work_queues,
+            dependsOn: flowRunPrerequisites,
+          })
+        : undefined;
 
     const worker = new WorkerService(this, "worker", {
       namePrefix: prefix,
@@ -247,6 +330,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       extraEnvironment: observer ? { [OBSERVER_QUEUE_ENV]: observer.queue.name } : undefined,
       autoscaled: settings.worker_autoscaling,
       enableEcsExec: settings.enable_ecs_exec,
+      createPoolFromTemplate: server && settings.manage_work_pool ? Fn.base64gzip(templateJson) : undefined,
       // The pool exists with this stack's template before the worker first polls it.
       // IAM is eventually consistent and ECS checks nothing up front: without these, a first task can fail to
       // pull its image or read its secret.
@@ -257,6 +341,8 @@ export class PrefectEcsStack extends ReadableIdStack {
         ...(cache?.policies ?? []),
         ...(secrets?.prerequisites ?? []),
         ...(workPool ? [workPool.templateSync] : []),
+        // The worker writes the pool, which names the flow-run resources, once its server is up.
+        ...(server ? [...server.prerequisites, ...flowRunPrerequisites] : []),
       ],
     });
 
@@ -300,6 +386,13 @@ export class PrefectEcsStack extends ReadableIdStack {
     else stackOutput(this, "private_subnet_ids", taskSubnetIds, "Private subnets for the worker and flow runs");
     stackOutput(this, "flow_run_security_group_id", flowRunSecurityGroup.securityGroup.id, "Security group of flow-run tasks");
     stackOutput(this, "work_pool_name", settings.work_pool_name, "Prefect work pool the worker polls");
+    if (server)
+      stackOutput(
+        this,
+        "prefect_server_url",
+        prefectApiUrl,
+        "PREFECT_API_URL of the in-stack server (inside the VPC only; README: Self-hosted server)",
+      );
     stackOutput(this, "flow_run_cpu_architecture", settings.flow_run_cpu_architecture, "CPU architecture flow images are built for");
     stackOutput(
       this,

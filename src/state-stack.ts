@@ -34,7 +34,12 @@ export class StateStack extends ReadableIdStack {
     });
     // cdktf passes terraform.tfvars to every stack, so this one declares the same variables (none required).
     // It serves every environment, so it does not check their values against one environment's.
-    declareVariables(this, deployment, { accountAndWorkspace: false, apiKey: false, authString: false }, { checkSynthTimeValues: false });
+    declareVariables(
+      this,
+      deployment,
+      { accountAndWorkspace: false, apiKey: false, authString: false, serverDbPassword: false },
+      { checkSynthTimeValues: false },
+    );
 
     const bucket = new S3Bucket(this, "bucket", {
       bucket: settings.state_bucket,

@@ -9,3 +9,6 @@ export const PREFECT_AWS_VERSION = "0.7.7";
 export const PYTHON_VERSION = "3.12";
 
 export const DEFAULT_WORKER_IMAGE = `prefecthq/prefect-aws:${PREFECT_AWS_VERSION}-python${PYTHON_VERSION}-prefect${PREFECT_VERSION}`;
+
+/** The plain Prefect image at the same version: flows build from it, and the in-stack server (`prefect_server`) runs it. */
+export const PREFECT_IMAGE = `prefecthq/prefect:${PREFECT_VERSION}-python${PYTHON_VERSION}`;

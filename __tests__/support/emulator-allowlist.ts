@@ -79,6 +79,57 @@ export const EMULATOR_DIFFERENCES: readonly EmulatorDifference[] = [
     evidence: "moto/ecs/responses.py:286-314 and moto/ecs/models.py:469-487 (neither reads nor stores availabilityZoneRebalancing).",
   },
   {
+    type: "aws_ecs_service",
+    attribute: "enable_execute_command",
+    action: "update",
+    only: { when: "the emulator returned false where the stack sets true", test: (before, after) => before === false && after === true },
+    reason: "moto's CreateService ignores enableExecuteCommand, so DescribeServices returns nothing and the provider reads false.",
+    evidence:
+      "moto/ecs/responses.py:286-314 (create_service never reads enableExecuteCommand); moto/ecs/models.py:469-487 (Service has no such field).",
+  },
+  {
+    type: "aws_ecs_service",
+    attribute: "health_check_grace_period_seconds",
+    action: "update",
+    only: {
+      when: "the emulator returned 0 where the stack sets a grace period",
+      test: (before, after) => before === 0 && typeof after === "number" && after > 0,
+    },
+    reason: "moto's CreateService ignores healthCheckGracePeriodSeconds, so DescribeServices returns nothing and the provider reads 0.",
+    evidence:
+      "moto/ecs/responses.py:286-314 (create_service never reads healthCheckGracePeriodSeconds); moto/ecs/models.py:469-487 (Service has no such field).",
+  },
+  {
+    type: "aws_ecs_service",
+    attribute: "service_registries",
+    action: "update",
+    only: {
+      when: "the service is replaced (for the allowlisted capacity_provider_strategy) and the registry is the same, with its unset fields read as zero values",
+      test: (before, after, change) => {
+        const registry = (value: any) => (Array.isArray(value) && value.length === 1 ? value[0] : undefined);
+        const [was, will] = [registry(before), registry(after)];
+        const unset = (r: any) => ["container_name", "container_port", "port"].every((k) => isEmpty(r?.[k]) || r?.[k] === 0);
+        return change.change.actions.includes("delete") && !!was && !!will && was.registry_arn === will.registry_arn && unset(was) && unset(will);
+      },
+    },
+    reason:
+      "moto stores serviceRegistries as sent and returns it (the same registry), but the service is planned for replacement because of " +
+      "capacity_provider_strategy (above), and a replacement shows the configuration's unset container_name and ports as null against the zero values state holds.",
+    evidence:
+      "moto/ecs/models.py:482-498 (Service keeps service_registries as given); moto/ecs/responses.py:286-314 (create_service passes them through).",
+  },
+  {
+    type: "aws_db_parameter_group",
+    attribute: "parameter",
+    action: "update",
+    only: { when: "the emulator returned no user-set parameter at all", test: (before, after) => isEmpty(before) && !isEmpty(after) },
+    reason:
+      'moto stores ModifyDBParameterGroup\'s parameters as sent and returns them from DescribeDBParameters without a Source; AWS marks them Source "user", ' +
+      "and the provider keeps only those, so it reads none (seen with TF_LOG=DEBUG: the response holds rds.force_ssl = 1 with no <Source>).",
+    evidence:
+      "moto/rds/responses.py:332-341 (modify_db_parameter_group stores the raw parameter dicts) and 354-363 (describe_db_parameters returns them as stored, ignoring the Source filter).",
+  },
+  {
     type: "aws_sqs_queue",
     attribute: "redrive_policy",
     action: "update",
@@ -236,6 +287,27 @@ export function asAwsWouldPlan(plan: PlanJson): PlanJson {
  * check does instead; README's Proof section lists them.
  */
 export const EMULATOR_OBSERVATIONS = [
+  {
+    what: "A load balancer created without a Scheme reports none (AWS defaults to internet-facing)",
+    check: "the in-stack server lane asserts the balancer is not internal, and Terraform's state holds internal = false",
+    evidence:
+      "moto/elbv2/responses.py:48-57 passes Scheme through even when absent (None), overriding the internet-facing default of moto/elbv2/models.py:738; " +
+      "the provider sends Scheme only for an internal balancer.",
+  },
+  {
+    what: "A Cloud Map service created with its namespace in DnsConfig reports no NamespaceId",
+    check: "the in-stack server lane finds the server's namespace through the service's DnsConfig.NamespaceId, which AWS also returns",
+    evidence:
+      "moto/servicediscovery/responses.py:129-150 takes the namespace from the top-level NamespaceId only; the provider sends it in DnsConfig, " +
+      "which moto/servicediscovery/models.py:78-120 keeps and returns as given.",
+  },
+  {
+    what: "An ECS service's deployment configuration (minimum and maximum percent) is neither stored nor returned",
+    check:
+      "the in-stack server lane reads the server's one-task-at-a-time deployment (minimum 0 %, maximum 100 %) from Terraform's state after apply; the synth and offline-plan tests assert the configuration",
+    evidence:
+      "moto/ecs/responses.py:286-314 (create_service never reads deploymentConfiguration); moto/ecs/models.py:469-487 (Service has no such field).",
+  },
   {
     what: "An Auto Scaling group's instance gets no public IP from its launch template's AssociatePublicIpAddress",
     check:

@@ -33,6 +33,10 @@ import { IAMClient, ListInstanceProfilesCommand, ListPoliciesCommand, ListRolesC
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ACMClient } from "@aws-sdk/client-acm";
+import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeDBInstancesCommand, DescribeDBParameterGroupsCommand, DescribeDBSubnetGroupsCommand, RDSClient } from "@aws-sdk/client-rds";
+import { ListNamespacesCommand, ListServicesCommand as ListDiscoveryServicesCommand, ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { EMULATOR_CREDENTIALS } from "./emulator";
 
 export const EMULATOR_REGION = "us-east-1";
@@ -58,6 +62,10 @@ export function awsClients(endpoint: string) {
     s3: new S3Client({ ...config, forcePathStyle: true }),
     secrets: new SecretsManagerClient(config),
     sqs: new SQSClient(config),
+    rds: new RDSClient(config),
+    acm: new ACMClient(config),
+    elb: new ElasticLoadBalancingV2Client(config),
+    cloudMap: new ServiceDiscoveryClient(config),
   };
 }
 export type AwsClients = ReturnType<typeof awsClients>;
@@ -117,6 +125,13 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
     alarms,
     kmsKeys,
     budgets,
+    dbInstances,
+    dbSubnetGroups,
+    dbParameterGroups,
+    namespaces,
+    discoveryServices,
+    loadBalancers,
+    targetGroups,
   ] = await Promise.all([
     ec2.send(new DescribeVpcsCommand({})).then((r) => ids(r.Vpcs?.map((v) => `${v.VpcId} ${v.CidrBlock}`))),
     ec2.send(new DescribeSubnetsCommand({})).then((r) => ids(r.Subnets?.map((s) => s.SubnetId))),
@@ -177,6 +192,16 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
       return ids(live);
     }),
     aws.budgets.send(new DescribeBudgetsCommand({ AccountId: "123456789012" })).then((r) => ids(r.Budgets?.map((b) => b.BudgetName))),
+    aws.rds.send(new DescribeDBInstancesCommand({})).then((r) => ids(r.DBInstances?.map((d) => d.DBInstanceIdentifier))),
+    aws.rds.send(new DescribeDBSubnetGroupsCommand({})).then((r) => ids(r.DBSubnetGroups?.map((g) => g.DBSubnetGroupName))),
+    // RDS's own default.* groups exist in every account.
+    aws.rds
+      .send(new DescribeDBParameterGroupsCommand({}))
+      .then((r) => ids(r.DBParameterGroups?.map((g) => g.DBParameterGroupName).filter((name) => !name?.startsWith("default.")))),
+    aws.cloudMap.send(new ListNamespacesCommand({})).then((r) => ids(r.Namespaces?.map((n) => n.Name))),
+    aws.cloudMap.send(new ListDiscoveryServicesCommand({})).then((r) => ids(r.Services?.map((sv) => sv.Name))),
+    aws.elb.send(new DescribeLoadBalancersCommand({})).then((r) => ids(r.LoadBalancers?.map((lb) => lb.LoadBalancerName))),
+    aws.elb.send(new DescribeTargetGroupsCommand({})).then((r) => ids(r.TargetGroups?.map((g) => g.TargetGroupName))),
   ]);
   return {
     "ec2 vpcs": vpcs,
@@ -216,6 +241,13 @@ export async function inventory(aws: AwsClients): Promise<Inventory> {
     "cloudwatch alarms": alarms,
     "kms keys": kmsKeys,
     "budgets budgets": budgets,
+    "rds instances": dbInstances,
+    "rds subnet groups": dbSubnetGroups,
+    "rds parameter groups": dbParameterGroups,
+    "servicediscovery namespaces": namespaces,
+    "servicediscovery services": discoveryServices,
+    "elbv2 load balancers": loadBalancers,
+    "elbv2 target groups": targetGroups,
   };
 }
 

@@ -29,7 +29,8 @@ import { EMULATOR_CREDENTIALS } from "./emulator";
 import { inventory } from "./emulator-aws";
 import { DEPLOY_TIMEOUT, type EmulatorLane, leftBehind, STEP_TIMEOUT } from "./emulator-lane";
 import { OVERRIDE_FILE, STACK_FILE } from "./emulator-stack";
-import { CANARY_API_KEY, PLAN_TIME_ENV } from "./synth";
+import { CANARY_API_KEY, CANARY_DB_PASSWORD, PLAN_TIME_ENV } from "./synth";
+import { PREFECT_SERVER_PORT } from "../../src/naming";
 
 /** The AWS managed policy both execution roles carry. */
 export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
@@ -156,16 +157,23 @@ export const templateDefault = (template: BaseJobTemplate, name: string): any =>
 /** Where the stack says the credential comes from, as ECS `valueFrom`, and under which variable. */
 export function expectedCredential(lane: EmulatorLane, facts: StackFacts): { envName: string; valueFrom: string; secretArn: string } | undefined {
   const s = lane.settings;
-  if (s.prefect_api_url && s.self_hosted_auth !== "auth_string") return undefined;
-  const envName = s.prefect_api_url ? "PREFECT_API_AUTH_STRING" : "PREFECT_API_KEY";
+  const selfHosted = s.prefect_api_url !== undefined || s.prefect_server;
+  if (selfHosted && s.self_hosted_auth !== "auth_string") return undefined;
+  const envName = selfHosted ? "PREFECT_API_AUTH_STRING" : "PREFECT_API_KEY";
   if (s.existing_api_key_secret_arn) {
     const [secretArn, jsonKey] = [s.existing_api_key_secret_arn.split(":").slice(0, 7).join(":"), s.existing_api_key_secret_arn.split(":")[7]];
     return { envName, secretArn, valueFrom: jsonKey ? `${secretArn}:${jsonKey}::` : secretArn };
   }
-  const created = facts.secrets.filter((secret) => !(lane.baseline["secretsmanager secrets"] ?? []).includes(secret.Name));
+  // The in-stack server's database password has a secret of its own, which no worker or flow run reads.
+  const created = facts.secrets.filter(
+    (secret) => !(lane.baseline["secretsmanager secrets"] ?? []).includes(secret.Name) && secret.Name !== databasePasswordSecretName(lane),
+  );
   if (created.length !== 1) throw new Error(`expected the stack to create one secret, found ${created.map((c) => c.Name).join(", ") || "none"}`);
   return { envName, secretArn: created[0].ARN, valueFrom: created[0].ARN };
 }
+
+/** The in-stack server's database password secret (prefect_server), named by the stack. */
+export const databasePasswordSecretName = (lane: EmulatorLane) => `${lane.settings.name_prefix}/prefect-db-password`;
 
 /** Egress ports the stack promises its task security groups (443, plus a self-hosted API's port). */
 export function promisedEgressPorts(lane: EmulatorLane): number[] {
@@ -247,12 +255,22 @@ export function describeAppliedStack(lane: EmulatorLane, options: { observer?: b
           .filter((r) => r.GroupId === groupId)
           .map(ruleSummary)
           .sort();
-      expect(rulesOf(workerGroups[0])).toEqual(ports.map((p) => `egress tcp ${p}-${p} 0.0.0.0/0`).sort());
+      // An in-stack server is reached through a rule naming its security group, and nothing else on its port.
+      const serverGroup = lane.settings.prefect_server
+        ? f.securityGroups.find((g) => g.GroupName === `${lane.settings.name_prefix}-prefect-server`)?.GroupId
+        : undefined;
+      if (lane.settings.prefect_server) expect(serverGroup).toBeDefined();
+      const toServer = serverGroup ? [`egress tcp ${PREFECT_SERVER_PORT}-${PREFECT_SERVER_PORT} ${serverGroup}`] : [];
+      expect(rulesOf(workerGroups[0])).toEqual([...ports.map((p) => `egress tcp ${p}-${p} 0.0.0.0/0`), ...toServer].sort());
       const efsGroup = lane.settings.flow_run_efs
         ? f.securityGroups.find((g) => g.IpPermissions?.some((p: any) => p.FromPort === NFS_PORT))?.GroupId
         : undefined;
       expect(rulesOf(flowRunGroups[0])).toEqual(
-        [...ports.map((p) => `egress tcp ${p}-${p} 0.0.0.0/0`), ...(efsGroup ? [`egress tcp ${NFS_PORT}-${NFS_PORT} ${efsGroup}`] : [])].sort(),
+        [
+          ...ports.map((p) => `egress tcp ${p}-${p} 0.0.0.0/0`),
+          ...toServer,
+          ...(efsGroup ? [`egress tcp ${NFS_PORT}-${NFS_PORT} ${efsGroup}`] : []),
+        ].sort(),
       );
     });
 
@@ -268,7 +286,13 @@ export function describeAppliedStack(lane: EmulatorLane, options: { observer?: b
 
     it("GIVEN the worker's task definition THEN the credential arrives only through secrets[].valueFrom of the stack's secret, and no environment holds it", async () => {
       const f = await facts();
-      const credential = expectedCredential(lane, f)!;
+      const credential = expectedCredential(lane, f);
+      if (!credential) {
+        // A server without auth: no credential anywhere in the worker's definition.
+        expect(f.container.secrets ?? []).toEqual([]);
+        expect(JSON.stringify(f.taskDefinition)).not.toMatch(/PREFECT_API_KEY|PREFECT_API_AUTH_STRING/);
+        return;
+      }
       expect(f.container.secrets).toEqual([{ name: credential.envName, valueFrom: credential.valueFrom }]);
       const environment: { name: string; value: string }[] = f.container.environment ?? [];
       expect(environment.map((e) => e.name)).not.toContain(credential.envName);
@@ -277,15 +301,21 @@ export function describeAppliedStack(lane: EmulatorLane, options: { observer?: b
       expect(templateDefault(f.template, templateKey)).toBe(credential.valueFrom);
     });
 
-    it("GIVEN the stack's secret THEN it holds the key Terraform was given, which is nowhere in Terraform's state", async () => {
+    it("GIVEN the stack's secrets THEN each holds the value Terraform was given (the credential; the server's database password), and none is in Terraform's state", async () => {
       const f = await facts();
-      const credential = expectedCredential(lane, f)!;
+      const state = await lane.stack.stateText();
+      expect(JSON.parse(state).resources.length).toBeGreaterThan(0);
+      if (lane.settings.prefect_server) {
+        const password = (await lane.aws.secrets.send(new GetSecretValueCommand({ SecretId: databasePasswordSecretName(lane) }))).SecretString;
+        expect(password).toBe(PLAN_TIME_ENV.TF_VAR_prefect_server_db_password);
+        expect(state).not.toContain(CANARY_DB_PASSWORD);
+      }
+      const credential = expectedCredential(lane, f);
+      if (!credential) return;
       const value = (await lane.aws.secrets.send(new GetSecretValueCommand({ SecretId: credential.secretArn }))).SecretString!;
       const given = credential.envName === "PREFECT_API_KEY" ? PLAN_TIME_ENV.TF_VAR_prefect_api_key : PLAN_TIME_ENV.TF_VAR_prefect_api_auth_string;
       if (lane.settings.existing_api_key_secret_arn) expect(JSON.parse(value)).toEqual({ api_key: CANARY_API_KEY });
       else expect(value).toBe(given);
-      const state = await lane.stack.stateText();
-      expect(JSON.parse(state).resources.length).toBeGreaterThan(0);
       expect(state).not.toContain(CANARY_API_KEY);
     });
 

@@ -177,6 +177,7 @@ const PROVIDER_ENDPOINT_SERVICES = [
   "iam",
   "kms",
   "logs",
+  "rds",
   "s3",
   "secretsmanager",
   "servicediscovery",

@@ -21,6 +21,7 @@ export const VARIANTS = {
   nat_instance: { internet_egress: "nat_instance", nat_instance_ami_id: "ami-0123456789abcdef0" },
   public_subnets: { internet_egress: "public_subnets" },
   self_hosted: { prefect_api_url: "http://prefect.internal:4200/api", self_hosted_auth: "auth_string" },
+  prefect_server: { prefect_server: true, work_queues: ["default", "high-priority"] },
   existing_secret: {
     existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123:api_key",
   },
@@ -79,11 +80,14 @@ export function only(json: TerraformJson, type: string): Record<string, any> {
 
 /** Plan-time variable values for Terraform runs, with a canary API key that must never surface. */
 export const CANARY_API_KEY = "pnu_CANARY_7a3f0e_must_never_appear";
+/** The in-stack server's database password canary: like the key, it must never surface. */
+export const CANARY_DB_PASSWORD = "dbpw_CANARY_41c9e2_must_never_appear";
 export const PLAN_TIME_ENV = {
   TF_VAR_prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666",
   TF_VAR_prefect_workspace_id: "1b5c1a2e-1111-4222-8333-944455556666",
   TF_VAR_prefect_api_key: CANARY_API_KEY,
   TF_VAR_prefect_api_auth_string: `admin:${CANARY_API_KEY}`,
+  TF_VAR_prefect_server_db_password: CANARY_DB_PASSWORD,
 };
 
 /** Every problem the settings validation reports for these values, as one message ("" when they are valid). */

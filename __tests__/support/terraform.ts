@@ -93,6 +93,7 @@ export function modulesRoot(stacks: Record<string, TerraformJson>, moduleArgs: R
     prefect_workspace_id: { type: "string" },
     prefect_api_key: { type: "string", sensitive: true, ephemeral: true },
     prefect_api_auth_string: { type: "string", sensitive: true, ephemeral: true },
+    prefect_server_db_password: { type: "string", sensitive: true, ephemeral: true },
   };
   const modules: Record<string, unknown> = {};
   for (const [name, json] of Object.entries(stacks)) {

@@ -18,18 +18,20 @@ export interface ClusterProps {
 export class Cluster extends Construct {
   readonly cluster: EcsCluster;
   readonly capacityProviders: EcsClusterCapacityProviders;
+  /** The Cloud Map namespace, when service_discovery_namespace names one. */
+  readonly namespace?: ServiceDiscoveryPrivateDnsNamespace;
   /** What a task in this cluster needs first: the cluster and its Fargate capacity providers. */
   readonly prerequisites: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
-    const namespace = props.serviceDiscoveryNamespace
+    const namespace = (this.namespace = props.serviceDiscoveryNamespace
       ? new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
           name: props.serviceDiscoveryNamespace,
           vpc: props.vpcId,
           description: `Service discovery for ${props.namePrefix}`,
         })
-      : undefined;
+      : undefined);
     this.cluster = new EcsCluster(this, "cluster", {
       name: props.namePrefix,
       setting: [{ name: "containerInsights", value: props.containerInsights === false ? "disabled" : "enabled" }],

@@ -3,6 +3,7 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import type { ITerraformDependable } from "cdktf";
 import type { ContainerSecret } from "../security/secrets";
+import { BOOTSTRAP_START_PERIOD_SECONDS, TEMPLATE_ENV, workerBootstrapScript } from "../work-pool/worker-bootstrap";
 import { stackOutput } from "../stacks/outputs";
 
 export const WORKER_CONTAINER_NAME = "prefect-worker";
@@ -46,6 +47,12 @@ export interface WorkerServiceProps {
   readonly autoscaled?: boolean;
   /** Allow `aws ecs execute-command` into the worker. @default false */
   readonly enableEcsExec?: boolean;
+  /**
+   * The worker creates or overwrites its pool from this template before it starts (an in-stack server the
+   * operator's machine cannot reach). The value is gzipped and base64-encoded (Terraform's base64gzip).
+   * @default none: the pool is managed from outside the VPC, or not at all
+   */
+  readonly createPoolFromTemplate?: string;
   /** Resources the service must wait for (e.g. the cluster's capacity providers). */
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -58,8 +65,10 @@ export class WorkerService extends Construct {
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
     const readOnly = props.readOnlyRootFilesystem ?? true;
-    const command = ["prefect", "worker", "start", "--pool", props.workPoolName, "--type", "ecs", "--with-healthcheck"];
-    for (const queue of props.workQueues ?? []) command.push("--work-queue", queue);
+    const workerStart = ["prefect", "worker", "start", "--pool", props.workPoolName, "--type", "ecs", "--with-healthcheck"];
+    for (const queue of props.workQueues ?? []) workerStart.push("--work-queue", queue);
+    const bootstrap = props.createPoolFromTemplate !== undefined;
+    const command = bootstrap ? ["/bin/sh", "-c", workerBootstrapScript(workerStart)] : workerStart;
 
     const environment = [
       { name: "PREFECT_API_URL", value: props.prefectApiUrl },
@@ -67,6 +76,13 @@ export class WorkerService extends Construct {
       // Prefect writes its profile and caches under PREFECT_HOME; keep that on the writable scratch volume.
       { name: "PREFECT_HOME", value: "/tmp/prefect" },
       ...Object.entries(props.extraEnvironment ?? {}).map(([name, value]) => ({ name, value })),
+      ...(bootstrap
+        ? [
+            { name: "WORK_POOL", value: props.workPoolName },
+            { name: "WORK_QUEUES", value: (props.workQueues ?? []).join(" ") },
+            { name: TEMPLATE_ENV, value: props.createPoolFromTemplate },
+          ]
+        : []),
     ];
     const container = {
       name: WORKER_CONTAINER_NAME,
@@ -90,7 +106,8 @@ export class WorkerService extends Construct {
         interval: 30,
         timeout: 10,
         retries: 3,
-        startPeriod: 60,
+        // With the pool step, the worker first waits for the server (its migrations) and writes the pool.
+        startPeriod: bootstrap ? BOOTSTRAP_START_PERIOD_SECONDS : 60,
       },
     };
 

@@ -2,10 +2,10 @@
  * Flow images: the base they build from and how they are tagged. Provider-free: the flow commands, the
  * registry's lifecycle policy and the tests all read these.
  */
-import { PREFECT_VERSION, PYTHON_VERSION } from "../versions";
+import { PREFECT_IMAGE } from "../versions";
 
 /** The plain Prefect image flows build from, at the worker's Prefect version (client/server skew breaks runs). */
-export const FLOW_BASE_IMAGE = `prefecthq/prefect:${PREFECT_VERSION}-python${PYTHON_VERSION}`;
+export const FLOW_BASE_IMAGE = PREFECT_IMAGE;
 
 /**
  * Commit tags are `sha-<12 hex>`. The prefix lets the ECR lifecycle policy select exactly these images: a

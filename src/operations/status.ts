@@ -41,6 +41,12 @@ export function prefectTarget(settings: Settings, env: NodeJS.ProcessEnv): { tar
     const problem = overrideError(override, settings.prefect_api_allow_plain_http);
     if (problem) return { missing: `PREFECT_API_URL${shownUrl(override)} is not usable: ${problem}` };
   }
+  // The in-stack server answers inside the VPC only: the operator reaches it through a port forward.
+  if (settings.prefect_server && override === undefined)
+    return {
+      missing:
+        "Prefect: the in-stack server is private; open a port forward (README, Self-hosted server) and run with PREFECT_API_URL=http://localhost:4200/api",
+    };
   const account = env.TF_VAR_prefect_account_id ?? settings.prefect_account_id;
   const workspace = env.TF_VAR_prefect_workspace_id ?? settings.prefect_workspace_id;
   const apiUrl =

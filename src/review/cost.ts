@@ -70,6 +70,8 @@ export interface Assumptions {
   readonly ecrGb: number;
   /** Task definition families that run in a cluster (the worker's and the flow runs'), for Container Insights. */
   readonly taskFamilies: number;
+  /** Load balancer capacity units an hour, when the server's public listener exists (an operator's UI and API use). */
+  readonly albLcus: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
@@ -80,6 +82,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   efsGb: 10,
   ecrGb: 2,
   taskFamilies: 2,
+  albLcus: 0.1,
 };
 
 /**
@@ -107,6 +110,8 @@ export interface ResourceValues {
 }
 
 export interface WorkerTasks {
+  /** The Prefect worker, or the in-stack Prefect server. */
+  readonly role: "worker" | "server";
   readonly tasks: number;
   readonly vcpu: number;
   readonly memoryGb: number;
@@ -119,8 +124,22 @@ export interface NatInstanceInventory {
   readonly volumeGb: number;
 }
 
+export interface DatabaseInventory {
+  readonly instanceClass: string;
+  readonly storageGb: number;
+  readonly multiAz: boolean;
+}
+
 export interface Inventory {
   readonly region?: string;
+  /** RDS instances (the in-stack Prefect server's database). */
+  readonly databases: DatabaseInventory[];
+  /** Cloud Map private DNS namespaces: one Route 53 private hosted zone each. */
+  readonly cloudMapNamespaces: number;
+  /** Tasks registered in Cloud Map (services with service registries, times their tasks). */
+  readonly cloudMapInstances: number;
+  /** Application load balancers (the server's opt-in public listener). */
+  readonly loadBalancers: number;
   readonly natGateways: number;
   /** NAT instances (launch templates of a group of one), with their size and root volume. */
   readonly natInstances: NatInstanceInventory[];
@@ -160,9 +179,14 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const taskDefinitions = ofType("aws_ecs_task_definition");
   const services = ofType("aws_ecs_service").map((service, i): WorkerTasks => {
-    const taskDefinition = taskDefinitions[i] ?? taskDefinitions[0];
+    // Each service's task definition shares its construct's name (server_service, server_task_definition).
+    const taskDefinition =
+      taskDefinitions.find((t) => service.name !== undefined && t.name === service.name.replace(/_service$/, "_task_definition")) ??
+      taskDefinitions[i] ??
+      taskDefinitions[0];
     const strategy = first(service.values.capacity_provider_strategy) as { capacity_provider?: string } | undefined;
     return {
+      role: service.name?.startsWith("server") ? "server" : "worker",
       tasks: Number(service.values.desired_count ?? 1),
       vcpu: Number(taskDefinition?.values.cpu ?? 256) / 1024,
       memoryGb: Number(taskDefinition?.values.memory ?? 512) / 1024,
@@ -182,8 +206,19 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
     instanceType: String(template.values.instance_type),
     volumeGb: Number(first(first(template.values.block_device_mappings)?.ebs)?.volume_size ?? 8),
   }));
+  const registered = ofType("aws_ecs_service").filter(
+    (service) => listLength(service, "service_registries") > 0 || first(service.values.service_registries),
+  );
   return {
     region,
+    databases: ofType("aws_db_instance").map((db) => ({
+      instanceClass: String(db.values.instance_class),
+      storageGb: Number(db.values.allocated_storage ?? 20),
+      multiAz: db.values.multi_az === true,
+    })),
+    cloudMapNamespaces: ofType("aws_service_discovery_private_dns_namespace").length,
+    loadBalancers: ofType("aws_lb").length,
+    cloudMapInstances: registered.reduce((sum, service) => sum + Number(service.values.desired_count ?? 1), 0),
     natGateways: ofType("aws_nat_gateway").length,
     natInstances,
     privateSubnets: ofType("aws_subnet").filter((s) => s.name?.includes("private")).length,
@@ -349,10 +384,48 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
     const gbHour = +(onDemand.gb_hour * factor).toPrecision(6);
     const label = `Fargate${service.spot ? " Spot" : ""} ${service.architecture}, ${service.tasks} × (${service.vcpu} vCPU, ${service.memoryGb} GB)`;
     add(
-      `Worker: ${label}`,
+      `${service.role === "server" ? "Prefect server" : "Worker"}: ${label}`,
       `${service.tasks * service.vcpu} vCPU × ${hours} h × ${unit(vcpuHour)} + ${service.tasks * service.memoryGb} GB × ${hours} h × ${unit(gbHour)}`,
       service.tasks * hours * (service.vcpu * vcpuHour + service.memoryGb * gbHour),
       [`fargate.${service.architecture}`],
+    );
+  }
+  for (const db of inventory.databases) {
+    const hourly = (prices.rds_instance_hour as Record<string, number>)[db.instanceClass];
+    const copies = db.multiAz ? 2 : 1;
+    if (hourly === undefined) {
+      lines.push({ item: `RDS ${db.instanceClass}: not in the price table (src/review/prices.json)`, quantity: "not priced", monthly: 0 });
+    } else {
+      add(
+        `RDS PostgreSQL (${db.instanceClass}${db.multiAz ? ", Multi-AZ" : ""})`,
+        `${copies} × ${hours} h × ${unit(hourly)}`,
+        copies * hours * hourly,
+        ["rds_instance_hour"],
+      );
+    }
+    // Backups up to the database's size are free; the estimate assumes they stay within it.
+    add("RDS storage (gp3)", `${copies} × ${db.storageGb} GB × ${unit(prices.rds_gp3_gb_month)}`, copies * db.storageGb * prices.rds_gp3_gb_month, [
+      "rds_gp3_gb_month",
+    ]);
+  }
+  add(
+    "Cloud Map private namespaces (Route 53 hosted zones)",
+    `${inventory.cloudMapNamespaces} × ${unit(prices.route53_hosted_zone_month)}`,
+    inventory.cloudMapNamespaces * prices.route53_hosted_zone_month,
+    ["route53_hosted_zone_month"],
+  );
+  add(
+    "Cloud Map registered tasks",
+    `${inventory.cloudMapInstances} × ${unit(prices.cloud_map_instance_month)}`,
+    inventory.cloudMapInstances * prices.cloud_map_instance_month,
+    ["cloud_map_instance_month"],
+  );
+  if (inventory.loadBalancers) {
+    add(
+      "Application load balancer (public listener)",
+      `${inventory.loadBalancers} × ${hours} h × (${unit(prices.alb_hour)} + ${assumptions.albLcus} LCU × ${unit(prices.alb_lcu_hour)})`,
+      inventory.loadBalancers * hours * (prices.alb_hour + assumptions.albLcus * prices.alb_lcu_hour),
+      ["alb_hour", "alb_lcu_hour"],
     );
   }
   add(
@@ -450,7 +523,7 @@ export function costMarkdown(result: Estimate, before?: Estimate, file: PriceFil
     "",
     `Assumptions: ${a.natDataGb} GB/month through NAT (spread evenly over the AZs), ${a.logIngestGb} GB/month of worker and flow-run logs, ` +
       `${a.flowLogGb} GB/month of VPC flow logs, ${a.endpointDataGb} GB/month through interface endpoints (when enabled), ` +
-      `${a.efsGb} GB in EFS (when enabled), ${a.ecrGb} GB of images in ECR, ${a.taskFamilies} task definition families for Container Insights; ` +
+      `${a.efsGb} GB in EFS (when enabled), ${a.ecrGb} GB of images in ECR, ${a.taskFamilies} task definition families for Container Insights, ${a.albLcus} load balancer capacity units (with a public listener); ` +
       `${file.hours_per_month} hours a month. Flow runs are billed per run and are not included (so are their public IPs with public subnets); ` +
       "Fargate Spot prices float (priced at the best case, 70% off); " +
       "the event observer's SQS polling stays within the free million requests. On-demand list prices before free tier and discounts; " +

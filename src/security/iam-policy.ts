@@ -23,3 +23,10 @@ export function assumedBy(service: string): string {
     Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   });
 }
+
+/** The SSM channels ECS Exec opens from inside a task (its agent calls them with the task role). */
+export const ECS_EXEC_CHANNELS: Statement = {
+  Sid: "EcsExecChannels",
+  Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+  Resource: "*",
+};

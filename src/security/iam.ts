@@ -3,7 +3,7 @@ import { Fn, type ITerraformDependable, TerraformLocal, Token } from "cdktf";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { assumedBy, policyDocument, type Statement } from "./iam-policy";
+import { assumedBy, ECS_EXEC_CHANNELS, policyDocument, type Statement } from "./iam-policy";
 import { stackOutput } from "../stacks/outputs";
 
 export interface IamProps {
@@ -144,20 +144,7 @@ export class Iam extends Construct {
         Condition: { StringEquals: { "iam:PassedToService": ECS_TASKS } },
       },
       ...(props.workerTaskStatements ?? []),
-      ...(props.enableEcsExec
-        ? [
-            {
-              Sid: "EcsExecChannels",
-              Action: [
-                "ssmmessages:CreateControlChannel",
-                "ssmmessages:CreateDataChannel",
-                "ssmmessages:OpenControlChannel",
-                "ssmmessages:OpenDataChannel",
-              ],
-              Resource: "*",
-            },
-          ]
-        : []),
+      ...(props.enableEcsExec ? [ECS_EXEC_CHANNELS] : []),
     ]);
     this.workerPolicies.push(workerTaskPolicy);
 

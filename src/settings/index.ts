@@ -3,6 +3,7 @@ import { vpcCidrError } from "../network/cidr";
 import { namePrefix } from "../naming";
 import { fargateSizeError } from "../compute/fargate";
 import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
+import { PREFECT_VERSION } from "../versions";
 import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
 
 export * from "./schema";
@@ -21,7 +22,7 @@ export interface Settings extends ParsedSettings {
   readonly worker_autoscaling: boolean;
   /** Alarms and notifications are on when there is somewhere to send them (alarm_email or alarm_sns_topic_arn). */
   readonly alarms: boolean;
-  /** "cloud" unless prefect_api_url points at a self-hosted server. */
+  /** "cloud" unless prefect_api_url points at a self-hosted server, or the stack runs one (prefect_server). */
   readonly prefect_target: "cloud" | "self_hosted";
 }
 
@@ -47,7 +48,7 @@ const show = (value: unknown): string =>
   value === undefined ? "(missing)" : typeof value === "number" && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
 
 /** Settings whose values are credentials: no message ever shows them, whatever their type. */
-export const SECRET_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string"];
+export const SECRET_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string", "prefect_server_db_password"];
 
 /** A setting's value as messages may show it: credentials hidden, a password in a URL masked. */
 function showSetting(key: string, value: unknown): string {
@@ -114,6 +115,14 @@ const EGRESS_MODE_KEYS: Partial<Record<SettingKey, Settings["internet_egress"]>>
   nat_instance_ami_id: "nat_instance",
 };
 const CLOUD_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const;
+/** Keys of the in-stack server (prefect_server = true). */
+const SERVER_KEYS = SETTING_KEYS.filter((key) => key.startsWith("prefect_server_"));
+/** The Prefect version an image reference names, when its tag says (prefecthq/prefect-aws:…-prefect3.6.28, prefecthq/prefect:3.6.28-python3.12). */
+export function prefectVersionOfImage(image: string): string | undefined {
+  const tag = image.slice(image.lastIndexOf(":") + 1);
+  if (image.lastIndexOf(":") <= image.lastIndexOf("/")) return undefined;
+  return /-prefect(\d+\.\d+\.\d+)$/.exec(tag)?.[1] ?? (/(^|\/)prefect:[^:]*$/.test(image) ? /^(\d+\.\d+\.\d+)-python/.exec(tag)?.[1] : undefined);
+}
 const regionOf = (arn: string) => arn.split(":")[3];
 
 /** Rules that involve more than one key. Adding a rule is one entry. */
@@ -174,6 +183,8 @@ export const RULES: readonly Rule[] = [
   },
   (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory),
   (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory),
+  (s) =>
+    s.prefect_server ? fargateSizeError("prefect_server_cpu", s.prefect_server_cpu, "prefect_server_memory", s.prefect_server_memory) : undefined,
   (s) => {
     const cloud = CLOUD_KEYS.filter((key) => s[key] !== undefined);
     return s.prefect_api_url !== undefined && cloud.length
@@ -181,9 +192,58 @@ export const RULES: readonly Rule[] = [
       : undefined;
   },
   (s) =>
-    s.prefect_api_url === undefined && s.self_hosted_auth !== "none"
-      ? `self_hosted_auth = "${s.self_hosted_auth}" needs prefect_api_url (the self-hosted server); Prefect Cloud uses prefect_api_key`
+    s.prefect_api_url === undefined && !s.prefect_server && s.self_hosted_auth !== "none"
+      ? `self_hosted_auth = "${s.self_hosted_auth}" needs prefect_api_url (a self-hosted server) or the in-stack server (set prefect_server = true); Prefect Cloud uses prefect_api_key`
       : undefined,
+  // --- The in-stack server
+  (s) =>
+    s.prefect_server && s.prefect_api_url !== undefined
+      ? `prefect_server = true runs a Prefect server in this stack, but prefect_api_url = "${redactUrl(s.prefect_api_url)}" points the worker at another one; remove one of them`
+      : undefined,
+  (s) => {
+    const cloud = CLOUD_KEYS.filter((key) => s[key] !== undefined);
+    return s.prefect_server && cloud.length
+      ? `${cloud.join(", ")} ${cloud.length === 1 ? "is a Prefect Cloud setting" : "are Prefect Cloud settings"}, but prefect_server = true runs the worker against a server in this stack; remove one of them`
+      : undefined;
+  },
+  (s, user) => {
+    const set = SERVER_KEYS.filter((key) => user[key] !== undefined);
+    return set.length && !s.prefect_server
+      ? `${set.join(", ")} only ${set.length === 1 ? "applies" : "apply"} to the in-stack Prefect server, which is off; set prefect_server = true or remove ${set.length === 1 ? "it" : "them"}`
+      : undefined;
+  },
+  // The database belongs in private subnets; public_subnets egress has none.
+  (s, user) =>
+    s.prefect_server && s.existing_vpc_id === undefined && s.internet_egress === "public_subnets"
+      ? `prefect_server = true puts its database in private subnets, but ${describe(s, user, "internet_egress")} creates none; use internet_egress = "nat_instance" (the cheapest mode with private subnets) or "nat_gateway"`
+      : undefined,
+  (s) =>
+    s.prefect_server && s.existing_private_subnet_ids !== undefined && s.existing_private_subnet_ids.length < 2
+      ? `prefect_server = true needs at least two existing_private_subnet_ids in different AZs (an RDS DB subnet group spans two AZs); existing_private_subnet_ids lists ${s.existing_private_subnet_ids.length}`
+      : undefined,
+  // The internet-facing listener: never without the server's basic auth, only in a VPC whose public subnets the stack knows.
+  (s, user) =>
+    s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.self_hosted_auth !== "auth_string"
+      ? `prefect_server_public_certificate_arn opens the server to the internet, which needs ${describe(s, user, "self_hosted_auth")} to be "auth_string" (the server then requires PREFECT_SERVER_API_AUTH_STRING); set self_hosted_auth = "auth_string" and prefect_api_auth_string`
+      : undefined,
+  (s) =>
+    s.prefect_server_public_cidrs !== undefined && s.prefect_server_public_certificate_arn === undefined
+      ? "prefect_server_public_cidrs only applies to the internet-facing listener; set prefect_server_public_certificate_arn too, or remove it"
+      : undefined,
+  (s) =>
+    s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.existing_vpc_id !== undefined
+      ? `prefect_server_public_certificate_arn needs public subnets for its load balancer, and existing_vpc_id = "${s.existing_vpc_id}" names only private ones; use the port forward (README, Self-hosted server) or a new VPC`
+      : undefined,
+  (s, user) =>
+    s.prefect_server_public_certificate_arn !== undefined && regionOf(s.prefect_server_public_certificate_arn) !== s.aws_region
+      ? `prefect_server_public_certificate_arn is in ${regionOf(s.prefect_server_public_certificate_arn)}, but ${describe(s, user, "aws_region")}: a load balancer uses certificates from its own region; request or import it there`
+      : undefined,
+  (s, user) => {
+    const workerVersion = prefectVersionOfImage(s.worker_image);
+    return s.prefect_server && workerVersion !== undefined && workerVersion !== PREFECT_VERSION
+      ? `${describe(s, user, "worker_image")} runs Prefect ${workerVersion}, but the in-stack server runs Prefect ${PREFECT_VERSION}; client and server must run the same version (worker websockets fail across versions): use an image tagged for Prefect ${PREFECT_VERSION} or leave worker_image unset`
+      : undefined;
+  },
   (s) =>
     s.prefect_api_auth_string !== undefined && s.self_hosted_auth !== "auth_string"
       ? 'prefect_api_auth_string is set but self_hosted_auth is not "auth_string"; set self_hosted_auth = "auth_string" to store it'
@@ -202,7 +262,13 @@ export const RULES: readonly Rule[] = [
   (s, user) => {
     const partition = s.aws_region.startsWith("cn-") ? "aws-cn" : s.aws_region.includes("-gov-") ? "aws-us-gov" : "aws";
     const arns = (
-      ["existing_api_key_secret_arn", "existing_api_key_secret_kms_key_arn", "flow_run_policy_arns", "alarm_sns_topic_arn"] as const
+      [
+        "existing_api_key_secret_arn",
+        "existing_api_key_secret_kms_key_arn",
+        "flow_run_policy_arns",
+        "alarm_sns_topic_arn",
+        "prefect_server_public_certificate_arn",
+      ] as const
     ).flatMap((key) => [s[key] ?? []].flat().map((arn) => ({ key, arn })));
     const foreign = arns.filter(({ arn }) => arn.split(":")[1] !== partition);
     return foreign.length
@@ -335,7 +401,7 @@ function resolve(parsed: ParsedSettings): Settings {
     // Remote state is always locked: with DynamoDB, the table defaults to one per project.
     state_lock_table:
       parsed.state_bucket && parsed.state_locking === "dynamodb" ? (parsed.state_lock_table ?? `${parsed.project_name}-terraform-locks`) : undefined,
-    prefect_target: parsed.prefect_api_url === undefined ? "cloud" : "self_hosted",
+    prefect_target: parsed.prefect_api_url === undefined && !parsed.prefect_server ? "cloud" : "self_hosted",
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Settings } from "./index";
+import { inStackServerUrl } from "../naming";
 
 export const PREFECT_CLOUD_API = "https://api.prefect.cloud/api";
 
@@ -20,12 +21,19 @@ export type CredentialStore =
 /** Everything about reaching Prefect that follows from settings, decided in one place. */
 export interface PrefectConnection {
   readonly target: "cloud" | "self_hosted";
+  /** The server runs in this stack (prefect_server): only the VPC reaches it, so the worker creates the pool. */
+  readonly inStackServer: boolean;
   /** PREFECT_API_URL, with `{account}` and `{workspace}` where Prefect Cloud's ids go (they are plan-time values). */
   readonly apiUrlTemplate: string;
   /** TCP ports the worker and flow runs need outbound: 443, plus a self-hosted server's own port. */
   readonly egressPorts: readonly number[];
   /** Plan-time variables that must have a value. */
-  readonly required: { readonly accountAndWorkspace: boolean; readonly apiKey: boolean; readonly authString: boolean };
+  readonly required: {
+    readonly accountAndWorkspace: boolean;
+    readonly apiKey: boolean;
+    readonly authString: boolean;
+    readonly serverDbPassword: boolean;
+  };
   readonly store: CredentialStore;
   /** The credential env var the worker and flow runs get through `secrets[].valueFrom`, if any. */
   readonly taskCredential?: CredentialEnv;
@@ -40,17 +48,20 @@ export function urlPort(url: string): number {
 }
 
 export function planPrefectConnection(s: Settings): PrefectConnection {
-  const egressPorts = [...new Set([443, urlPort(s.prefect_api_url ?? PREFECT_CLOUD_API)])];
-  if (s.prefect_api_url === undefined) {
+  const serverUrl = s.prefect_server ? inStackServerUrl(s) : s.prefect_api_url;
+  // An in-stack server is reached through rules naming its security group, not an open port.
+  const egressPorts = s.prefect_server ? [443] : [...new Set([443, urlPort(serverUrl ?? PREFECT_CLOUD_API)])];
+  if (serverUrl === undefined) {
     const store: CredentialStore = s.existing_api_key_secret_arn
       ? { kind: "existing", envName: "PREFECT_API_KEY", arn: s.existing_api_key_secret_arn }
       : { kind: "managed", envName: "PREFECT_API_KEY", secretSuffix: "prefect-api-key", variable: "prefect_api_key" };
     return {
       target: "cloud",
+      inStackServer: false,
       apiUrlTemplate: `${PREFECT_CLOUD_API}/accounts/{account}/workspaces/{workspace}`,
       egressPorts,
       // The pool command needs the key even when the tasks read the operator's own secret.
-      required: { accountAndWorkspace: true, apiKey: store.kind === "managed" || s.manage_work_pool, authString: false },
+      required: { accountAndWorkspace: true, apiKey: store.kind === "managed" || s.manage_work_pool, authString: false, serverDbPassword: false },
       store,
       taskCredential: "PREFECT_API_KEY",
       poolCommandCredential: s.manage_work_pool ? { envName: "PREFECT_API_KEY", variable: "prefect_api_key" } : undefined,
@@ -59,14 +70,17 @@ export function planPrefectConnection(s: Settings): PrefectConnection {
   const auth = s.self_hosted_auth === "auth_string";
   return {
     target: "self_hosted",
-    apiUrlTemplate: s.prefect_api_url,
+    inStackServer: s.prefect_server,
+    apiUrlTemplate: serverUrl,
     egressPorts,
-    required: { accountAndWorkspace: false, apiKey: false, authString: auth },
+    required: { accountAndWorkspace: false, apiKey: false, authString: auth, serverDbPassword: s.prefect_server },
     // The basic-auth secret ends in "-auth": a name ending in a hyphen and six characters reads as an ARN suffix.
     store: auth
       ? { kind: "managed", envName: "PREFECT_API_AUTH_STRING", secretSuffix: "prefect-api-auth", variable: "prefect_api_auth_string" }
       : { kind: "none" },
     taskCredential: auth ? "PREFECT_API_AUTH_STRING" : undefined,
-    poolCommandCredential: auth && s.manage_work_pool ? { envName: "PREFECT_API_AUTH_STRING", variable: "prefect_api_auth_string" } : undefined,
+    // An in-stack server is private: the worker container creates the pool (see worker-bootstrap.ts), not the operator's machine.
+    poolCommandCredential:
+      auth && s.manage_work_pool && !s.prefect_server ? { envName: "PREFECT_API_AUTH_STRING", variable: "prefect_api_auth_string" } : undefined,
   };
 }

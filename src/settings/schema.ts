@@ -3,6 +3,7 @@ import { FARGATE_CPU_VALUES, listForHumans } from "../compute/fargate";
 import { DEFAULT_WORKER_IMAGE } from "../versions";
 import {
   apiUrlError,
+  cidrListError,
   imageReferenceError,
   MAX_MANAGED_POLICIES_PER_ROLE,
   MAX_SERVICE_SUBNETS,
@@ -199,6 +200,52 @@ export const settingsSchema = z
     ).optional(),
     container_insights: bool().default(true),
 
+    // --- In-stack Prefect server (opt-in): server on Fargate, RDS PostgreSQL, Cloud Map name; see README "Self-hosted server"
+    prefect_server: bool().default(false),
+    prefect_server_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),
+    prefect_server_memory: int(512, 122880, " MiB").default(2048),
+    prefect_server_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
+    // ECS Exec on the server task is how operators port-forward to the UI (IAM still decides who may).
+    prefect_server_ecs_exec: bool().default(true),
+    // Burstable and Graviton general-purpose classes RDS for PostgreSQL offers (db.t4g.micro is the smallest).
+    // Opt-in internet-facing HTTPS listener (an ALB) for the UI and API; needs self_hosted_auth = "auth_string".
+    prefect_server_public_certificate_arn: str(
+      'an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"',
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    ).optional(),
+    prefect_server_public_cidrs: checked(
+      list(
+        z.string().regex(/^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/([0-9]|[12]\d|3[0-2])$/, {
+          error: 'IPv4 CIDR blocks such as "203.0.113.0/24"',
+        }),
+        'IPv4 CIDR blocks such as "203.0.113.0/24"',
+      ),
+      noRepeats("CIDR block"),
+      (cidrs) => (cidrs.length === 0 ? "it lists none; list at least one, or leave it unset" : undefined),
+      // A security group takes 60 inbound rules by default.
+      atMost(50, "a security group takes at most 60 inbound rules by default; use a wider block or a prefix list"),
+      cidrListError,
+    ).optional(),
+    prefect_server_db_instance_class: str(
+      'an RDS instance class for PostgreSQL: db.t4g or db.t3 from micro to 2xlarge, or db.m/r 6g, 7g, 6i, 7i from large to 16xlarge (e.g. "db.t4g.micro")',
+      /^(db\.(t4g|t3)\.(micro|small|medium|large|xlarge|2xlarge)|db\.[mr](6g|7g|6i|7i)\.(large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge))$/,
+    ).default("db.t4g.micro"),
+    // Prefect needs PostgreSQL 14.9+; RDS's gp3 for PostgreSQL takes 20-65536 GiB.
+    prefect_server_db_engine_version: oneOf(["15", "16", "17"] as const).default("16"),
+    prefect_server_db_storage_gb: int(20, 65536, " GiB").default(20),
+    prefect_server_db_backup_retention_days: int(0, 35, " days (0 turns automated backups off)").default(7),
+    prefect_server_db_deletion_protection: bool().default(true),
+    prefect_server_db_final_snapshot: bool().default(true),
+    prefect_server_db_restore_snapshot: str(
+      'an RDS DB snapshot identifier or ARN, such as "prefect-ecs-dev-prefect-db-final"',
+      /^([a-zA-Z][a-zA-Z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:[a-zA-Z][a-zA-Z0-9:-]{0,254})$/,
+    ).optional(),
+    // RDS: 8-128 printable ASCII characters except /, ', ", @ and space.
+    prefect_server_db_password: str("8-128 printable ASCII characters except /, ', \", @ and space", /^[\x21-\x7e]{8,128}$/)
+      .refine((v) => !/[/'"@]/.test(v), { error: "8-128 printable ASCII characters except /, ', \", @ and space" })
+      .optional(),
+    prefect_server_db_password_version: int(1, 1_000_000).default(1),
+
     // --- Alarms and budget (opt-in: an email address and/or an existing SNS topic)
     // A conservative address form: no quotes, %, {, }, commas or spaces (Terraform template syntax, SNS's refusals).
     alarm_email: checked(
@@ -238,6 +285,12 @@ export type ParsedSettings = z.output<typeof settingsSchema>;
 export type SettingKey = keyof ParsedSettings;
 
 /** Values Terraform receives at plan time (TF_VAR_* or terraform.tfvars); the app never writes them out. */
-export const PLAN_TIME_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "prefect_api_auth_string"] as const;
+export const PLAN_TIME_KEYS = [
+  "prefect_account_id",
+  "prefect_workspace_id",
+  "prefect_api_key",
+  "prefect_api_auth_string",
+  "prefect_server_db_password",
+] as const;
 
 export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];

@@ -245,3 +245,18 @@ export const MAX_SERVICE_SUBNETS = 16;
 export const MAX_MANAGED_POLICIES_PER_ROLE = 10;
 /** Managed policies the stack itself attaches to the flow-run task role. */
 export const STACK_POLICIES_ON_FLOW_RUN_TASK_ROLE = 0;
+
+/** Each CIDR block must be a network address (`203.0.113.0/24`, not `203.0.113.7/24`); AWS refuses host bits. */
+export function cidrListError(cidrs: string[]): string | undefined {
+  for (const cidr of cidrs) {
+    let block: Netmask;
+    try {
+      // netmask reads "010" as octal; the schema's pattern already allows only plain decimal octets.
+      block = new Netmask(cidr);
+    } catch {
+      return `"${cidr}" is not an IPv4 CIDR block`;
+    }
+    if (block.toString() !== cidr) return `"${cidr}" is not a network address (did you mean "${block.toString()}"?)`;
+  }
+  return undefined;
+}

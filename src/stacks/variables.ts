@@ -10,6 +10,8 @@ export interface PlanTimeInputs {
   /** Sensitive and ephemeral: usable in write-only arguments and provisioners, never stored in state. */
   readonly prefectApiKey: string;
   readonly prefectApiAuthString: string;
+  /** Sensitive and ephemeral, like the credentials: the in-stack server's database password. */
+  readonly prefectServerDbPassword: string;
 }
 
 /** Which plan-time variables must have a value (the others default to null). */
@@ -17,6 +19,7 @@ export interface PlanTimeNeeds {
   readonly accountAndWorkspace: boolean;
   readonly apiKey: boolean;
   readonly authString: boolean;
+  readonly serverDbPassword: boolean;
 }
 
 /**
@@ -66,6 +69,21 @@ export function declareVariables(
   const authString = planTime("prefect_api_auth_string", needs.authString, "PREFECT_API_AUTH_STRING for a self-hosted server (user:password).", true);
   nonEmptyWhenRequired(authString, needs.authString);
 
+  const dbPassword = planTime(
+    "prefect_server_db_password",
+    needs.serverDbPassword,
+    "Master password of the in-stack Prefect server's database (prefect_server = true); pass it as TF_VAR_prefect_server_db_password.",
+    true,
+  );
+  if (needs.serverDbPassword) {
+    // RDS's rule for PostgreSQL master passwords; the message never shows the value.
+    dbPassword.addValidation({
+      condition: `\${length(var.prefect_server_db_password) >= 8 && length(var.prefect_server_db_password) <= 128 && can(regex("^[!#-&(-.0-?A-~]+$", var.prefect_server_db_password))}`,
+      errorMessage:
+        "prefect_server_db_password must be 8-128 printable ASCII characters other than /, ', \", @ and space (RDS's rule for PostgreSQL master passwords).",
+    });
+  }
+
   for (const key of SETTING_KEYS) {
     if ((PLAN_TIME_KEYS as readonly string[]).includes(key)) continue;
     declareSynthTimeVariable(stack, key, deployment, options.checkSynthTimeValues ?? true);
@@ -75,6 +93,7 @@ export function declareVariables(
     prefectWorkspaceId: workspaceId.stringValue,
     prefectApiKey: apiKey.stringValue,
     prefectApiAuthString: authString.stringValue,
+    prefectServerDbPassword: dbPassword.stringValue,
   };
 }
 

@@ -45,6 +45,7 @@ export class PullThroughCache extends Construct {
   /** `<account>.dkr.ecr.<region>.amazonaws.com` */
   readonly registryHost: string;
   readonly policies: IamRolePolicy[];
+  private readonly policy: string;
 
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
@@ -56,7 +57,7 @@ export class PullThroughCache extends Construct {
     });
     const account = new DataAwsCallerIdentity(this, "account").accountId;
     this.registryHost = `${account}.dkr.ecr.${props.region}.amazonaws.com${props.region.startsWith("cn-") ? ".cn" : ""}`;
-    const policy = policyDocument([
+    this.policy = policyDocument([
       {
         Sid: "FillPullThroughCache",
         Action: ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
@@ -64,7 +65,14 @@ export class PullThroughCache extends Construct {
       },
     ]);
     this.policies = props.executionRoles.map(
-      (role, index) => new IamRolePolicy(this, `policy_${index}`, { name: "pull-through-cache", role: role.name, policy }),
+      (role, index) => new IamRolePolicy(this, `policy_${index}`, { name: "pull-through-cache", role: role.name, policy: this.policy }),
     );
+  }
+
+  /** Lets one more execution role fill the cache (a role created after this construct). */
+  grant(id: string, role: IamRole): IamRolePolicy {
+    const policy = new IamRolePolicy(this, `policy_${id}`, { name: "pull-through-cache", role: role.name, policy: this.policy });
+    this.policies.push(policy);
+    return policy;
   }
 }

@@ -7,8 +7,9 @@ export const INSTALL_HINT = "prefect-ecs: the Prefect CLI (prefect) is not on PA
 
 const REQUIRE_PREFECT = `command -v prefect >/dev/null 2>&1 || { echo "${INSTALL_HINT}" >&2; exit 127; }`;
 
-/** Prefix of the temporary file the create command hands to `prefect work-pool create`. */
-export const TEMPLATE_TEMP_PREFIX = "prefect-ecs-base-job-template";
+import { TEMPLATE_TEMP_PREFIX } from "../naming";
+
+export { TEMPLATE_TEMP_PREFIX } from "../naming";
 
 /**
  * Creates or updates the pool, then makes sure each listed queue exists. Values arrive as environment

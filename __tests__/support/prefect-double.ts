@@ -1,0 +1,69 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * A test double for the Prefect CLI (named as such: the logic under test is the project's own shell
+ * commands). It records its arguments and environment to DOUBLE_LOG and, for `work-pool create`, checks the
+ * template file the way Prefect's server does: both sections present, every `{{ name }}` placeholder of
+ * job_configuration a key of variables.properties. DOUBLE_MODE selects a refusal for the delete command, or
+ * "refuse-create" for a create the server turns down.
+ */
+const PREFECT_DOUBLE = `#!${process.execPath}
+// Test double for the Prefect CLI: records argv and the env it saw; checks base job templates.
+const fs = require("fs");
+const args = process.argv.slice(2);
+const mode = process.env.DOUBLE_MODE || "ok";
+const file = args[0] === "work-pool" && args[1] === "create" ? args[args.indexOf("--base-job-template") + 1] : undefined;
+const templateText = file ? fs.readFileSync(file, "utf8") : undefined;
+fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY, templateText }) + "\\n");
+if (file && mode === "refuse-create") { console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '401 Unauthorized'"); process.exit(1); }
+if (file) {
+  const template = JSON.parse(templateText);
+  if (!template.job_configuration || !template.variables) { console.error("invalid template"); process.exit(2); }
+  const known = new Set(Object.keys(template.variables.properties));
+  const missing = (JSON.stringify(template.job_configuration).match(/\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}/g) || [])
+    .map((p) => p.replace(/[{}\\s]/g, "")).filter((n) => !n.startsWith("prefect.") && !known.has(n));
+  if (missing.length) { console.error("unknown placeholders: " + missing.join(",")); process.exit(2); }
+  console.log("Created work pool " + args[2]);
+}
+if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === "default" ? 0 : 1);
+if (args[0] === "work-pool" && args[1] === "delete") {
+  if (mode === "gone") { console.error("Work pool '" + args[2] + "' does not exist."); process.exit(1); }
+  if (mode === "denied") { console.error("Unauthorized: invalid API key"); process.exit(1); }
+  // What the real CLI prints (traceback, then Prefect's 403 detail) for a reserved name.
+  if (mode === "reserved") {
+    console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '403 Forbidden' for url 'https://api.example/api/work_pools/" + args[2] + "'");
+    console.error('Response: {"detail": "Work pools starting with \\u0027Prefect\\u0027 are reserved for internal use and can not be deleted."}');
+    console.error("An exception occurred.");
+    process.exit(1);
+  }
+  console.log("Deleted work pool " + args[2]);
+}
+`;
+
+export interface DoubleWorkdir {
+  readonly dir: string;
+  readonly bin: string;
+  readonly log: string;
+}
+
+/**
+ * A working directory (with its own tmp/) and a bin/ holding the double and links to the listed tools:
+ * nothing else from the machine is on PATH when a command runs with PATH = bin.
+ */
+export function prefectDoubleWorkdir(options: { withDouble?: boolean; tools: string[]; links?: Record<string, string> }): DoubleWorkdir {
+  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-pool-"));
+  mkdirSync(join(dir, "tmp"));
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const tool of options.tools) symlinkSync(spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
+  for (const [name, target] of Object.entries(options.links ?? {})) symlinkSync(target, join(bin, name));
+  if (options.withDouble ?? true) {
+    const double = join(bin, "prefect");
+    writeFileSync(double, PREFECT_DOUBLE);
+    chmodSync(double, 0o755);
+  }
+  return { dir, bin, log: join(dir, "calls.jsonl") };
+}
