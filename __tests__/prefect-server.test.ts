@@ -3,6 +3,7 @@ import { parseSettings, prefectVersionOfImage } from "../src/settings";
 import { FLOW_BASE_IMAGE } from "../src/flows/images";
 import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../src/versions";
 import { TEMPLATE_ENV } from "../src/work-pool/worker-bootstrap";
+import { WRITE_POOL } from "../src/work-pool/pool-shell";
 import {
   CANARY_DB_PASSWORD,
   monthlyCost,
@@ -37,6 +38,14 @@ describe("one Prefect version everywhere (the in-stack server, the worker and th
     expect(prefectVersionOfImage("123456789012.dkr.ecr.us-east-1.amazonaws.com/prefect:3.6.28-python3.12")).toBe("3.6.28");
     expect(prefectVersionOfImage("acme/worker:1.2.3-python3.12")).toBeUndefined();
     expect(prefectVersionOfImage("registry.example:5000/prefect")).toBeUndefined();
+    // A digest pins content; the version still comes from the tag before it.
+    expect(prefectVersionOfImage(`prefecthq/prefect:3.4.0-python3.12@sha256:${"a".repeat(64)}`)).toBe("3.4.0");
+  });
+
+  it("GIVEN the server with a floating tag of Prefect's image THEN it is refused; a custom image without a version is allowed", () => {
+    for (const worker_image of ["prefecthq/prefect-aws:latest", "prefecthq/prefect:3-latest", "prefecthq/prefect-aws:0.7.7-python3.12"])
+      expect(settingsProblems(valuesFor({ prefect_server: true, worker_image })), worker_image).toContain("is a floating tag of Prefect's image");
+    expect(settingsProblems(valuesFor({ prefect_server: true, worker_image: "acme/prefect-worker:2026.11" }))).toBe("");
   });
 });
 
@@ -70,6 +79,21 @@ describe("in-stack server settings, checked before anything reaches AWS", () => 
     expect(settingsProblems(valuesFor({ prefect_server: true, prefect_server_cpu: 512, prefect_server_memory: 8192 }))).toContain(
       "prefect_server_memory",
     );
+  });
+
+  it("GIVEN a namespace named after AWS's own domains THEN it is refused: a private zone there would hide AWS's endpoints from the tasks", () => {
+    for (const zone of ["amazonaws.com", "s3.amazonaws.com", "ec2.internal", "us-east-1.compute.internal"])
+      expect(settingsProblems(valuesFor({ service_discovery_namespace: zone })), zone).toContain("it would shadow AWS's own");
+    expect(settingsProblems(valuesFor({ service_discovery_namespace: "prefect.internal" }))).toBe("");
+  });
+
+  it("GIVEN snapshot references RDS accepts (manual, automated rds:, ARN) THEN each is valid", () => {
+    for (const snapshot of [
+      "prefect-ecs-dev-prefect-final",
+      "rds:prefect-ecs-dev-prefect-2026-11-23-05-10",
+      "arn:aws:rds:us-east-1:123456789012:snapshot:rds:prefect-ecs-dev-prefect-2026-11-23-05-10",
+    ])
+      expect(settingsProblems(valuesFor({ prefect_server: true, prefect_server_db_restore_snapshot: snapshot })), snapshot).toBe("");
   });
 
   it("GIVEN the server with a worker image of another Prefect version THEN the message names both versions", () => {
@@ -133,6 +157,35 @@ describe("the in-stack server's synthesized resources", () => {
     expect(json.variable.prefect_server_db_password).toMatchObject({ sensitive: true, ephemeral: true, nullable: false });
   });
 
+  it("GIVEN the database THEN storage autoscaling may grow it to prefect_server_db_max_storage_gb (Prefect keeps runs and logs until deleted)", () => {
+    expect(only(json, "aws_db_instance").max_allocated_storage).toBe(100);
+    const fixed = only(
+      synthVariant("prefect_server", { prefect_server_db_storage_gb: 50, prefect_server_db_max_storage_gb: 50 }).json,
+      "aws_db_instance",
+    );
+    expect(fixed.max_allocated_storage).toBeUndefined();
+  });
+
+  it("GIVEN alarms THEN the server's absence, its failed tasks and a filling database notify too", () => {
+    const { json: watched } = synthVariant("prefect_server", { alarm_email: "ops@example.com" });
+    const alarms = resources(watched, "aws_cloudwatch_metric_alarm");
+    expect(alarms.alarms_prefect_server_down_alarm).toMatchObject({
+      metric_name: "RunningTaskCount",
+      threshold: 1,
+      comparison_operator: "LessThanThreshold",
+      treat_missing_data: "breaching",
+      dimensions: { ClusterName: "${aws_ecs_cluster.cluster_cluster.name}", ServiceName: "${aws_ecs_service.server_service.name}" },
+    });
+    expect(alarms.alarms_prefect_db_storage_low_alarm).toMatchObject({
+      namespace: "AWS/RDS",
+      metric_name: "FreeStorageSpace",
+      threshold: 2 * 1024 ** 3,
+      dimensions: { DBInstanceIdentifier: "${aws_db_instance.database_instance.identifier}" },
+    });
+    const rule = resources(watched, "aws_cloudwatch_event_rule").alarms_prefect_server_task_stopped;
+    expect(JSON.parse(rule.event_pattern).detail.group).toEqual(["service:${aws_ecs_service.server_service.name}"]);
+  });
+
   it("GIVEN a dev profile THEN deletion protection, the final snapshot and backups can be turned off", () => {
     const db = only(
       synthVariant("prefect_server", {
@@ -183,7 +236,8 @@ describe("the in-stack server's synthesized resources", () => {
   it("GIVEN the work pool THEN the worker creates it from the stack's template (no null_resource: nothing outside the VPC reaches the server)", () => {
     expect(json.resource.null_resource).toBeUndefined();
     expect(worker.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
-    expect(worker.command[2]).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$template_file" --overwrite');
+    expect(worker.command[2]).toContain(WRITE_POOL);
+    expect(worker.command[2]).not.toContain("--overwrite");
     expect(worker.command[2]).not.toMatch(/\$\{|%\{/);
     expect(env(worker)).toMatchObject({
       WORK_POOL: "dev-prefect-ecs",
@@ -211,6 +265,16 @@ describe("the in-stack server's synthesized resources", () => {
     const authSecret = "${aws_secretsmanager_secret.secrets_secret.arn}";
     expect(container(withAuth, "server_task_definition").secrets).toContainEqual({ name: "PREFECT_SERVER_API_AUTH_STRING", valueFrom: authSecret });
     expect(container(withAuth, "worker_task_definition").secrets).toEqual([{ name: "PREFECT_API_AUTH_STRING", valueFrom: authSecret }]);
+  });
+
+  it("GIVEN an existing VPC THEN the plan checks the subnets span two AZs and the VPC resolves private DNS, before anything is created", () => {
+    const { json: existing } = synthVariant("existing_vpc", { prefect_server: true });
+    const subnets = Object.values(resources({ resource: existing.data ?? {} } as TerraformJson, "aws_subnet"));
+    const last = subnets.at(-1)!;
+    expect(JSON.stringify(last.lifecycle.postcondition)).toContain("length(distinct([");
+    expect(JSON.stringify(last.lifecycle.postcondition)).toContain("must span at least 2 AZs");
+    const vpc = only({ resource: existing.data ?? {} } as TerraformJson, "aws_vpc");
+    expect(vpc.lifecycle.postcondition[0].condition).toBe("${self.enable_dns_support && self.enable_dns_hostnames}");
   });
 
   it("GIVEN no prefect_server THEN no database, server or Cloud Map name is created", () => {
@@ -294,6 +358,17 @@ describe("the opt-in public HTTPS listener", () => {
     expect(problems(["203.0.113.7/24"])).toContain('"203.0.113.7/24" is not a network address (did you mean "203.0.113.0/24"?)');
     expect(problems(["010.0.0.0/8"])).toContain('IPv4 CIDR blocks such as "203.0.113.0/24"');
     expect(problems([])).toContain("it lists none");
+  });
+
+  it("GIVEN two long environments of one project THEN their balancer and target group names fit AWS's 32 characters and still differ", () => {
+    const names = ["production01", "production02"].map((environment) => {
+      const { json: long } = synth({ ...PUBLIC, project_name: "abcdefghijklmnopqrst", environment });
+      return [only(long, "aws_lb").name, only(long, "aws_lb_target_group").name] as string[];
+    });
+    for (const name of names.flat()) expect(name.length, name).toBeLessThanOrEqual(32);
+    expect(names[0][0]).not.toBe(names[1][0]);
+    expect(names[0][1]).not.toBe(names[1][1]);
+    expect(only(json, "aws_lb").name).toBe("prefect-ecs-dev-prefect-public");
   });
 
   it("GIVEN the listener THEN npm run cost prices the load balancer's hours and the assumed capacity units", () => {

@@ -94,6 +94,23 @@ const CASES: Record<string, Record<string, unknown>>[] = [
       prefect_server_public_certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
     },
   },
+  { serverFlowImageSkew: { prefect_server: true, flow_run_image: "prefecthq/prefect:3.4.0-python3.12" } },
+  { serverWorkerFloatingTag: { prefect_server: true, worker_image: "prefecthq/prefect-aws:latest" } },
+  {
+    publicInternalPrefix: {
+      project_name: "internal-app",
+      prefect_server: true,
+      self_hosted_auth: "auth_string",
+      prefect_server_public_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    },
+  },
+  {
+    restoreSnapshotRegion: {
+      prefect_server: true,
+      prefect_server_db_restore_snapshot: "arn:aws:rds:eu-west-1:123456789012:snapshot:prefect-ecs-dev-prefect-final",
+    },
+  },
+  { serverMaxStorageBelowSize: { prefect_server: true, prefect_server_db_storage_gb: 200 } },
   { stateWithoutBucket: { state_lock_table: "locks", state_region: "eu-west-1" } },
   { lockfileWithTable: { state_bucket: "acme-state-bucket", state_locking: "s3_lockfile", state_lock_table: "locks" } },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prefectTarget, renderStatus } from "../src/operations/status";
+import { gatherStatus, prefectTarget, renderStatus } from "../src/operations/status";
 import { parseSettings } from "../src/settings";
 
 const settingsOf = (values: Record<string, unknown>) => parseSettings(values).settings;
@@ -76,5 +76,38 @@ describe("npm run status: the last line", () => {
     expect(bad.ok).toBe(false);
     expect(bad.text.split("\n").at(-1)).toBe("NOT OK: first (and 2 more above)");
     expect(bad.text).toContain("  - third");
+  });
+});
+
+describe("npm run status: the in-stack server", () => {
+  it("GIVEN prefect_server and a server service running nothing THEN the server's line and a problem naming its log group appear", async () => {
+    const settings = settingsOf({ prefect_server: true, availability_zones: ["us-east-1a", "us-east-1b"] });
+    const asked: string[][] = [];
+    // Stand-ins for the ECS and CloudWatch clients: only the calls status makes, answered as AWS would.
+    const ecs = {
+      send: async (command: { input: { services?: string[] } }) => {
+        asked.push(command.input.services ?? []);
+        return {
+          services: [
+            {
+              serviceName: "prefect-ecs-dev-worker",
+              status: "ACTIVE",
+              desiredCount: 1,
+              runningCount: 1,
+              pendingCount: 0,
+              deployments: [],
+              events: [],
+            },
+            { serviceName: "prefect-ecs-dev-prefect-server", status: "ACTIVE", desiredCount: 1, runningCount: 0 },
+          ],
+        };
+      },
+    };
+    const cloudwatch = { send: async () => ({ MetricAlarms: [] }) };
+    const report = await gatherStatus(settings, { ecs, cloudwatch } as never);
+    expect(asked[0]).toEqual(["prefect-ecs-dev-worker", "prefect-ecs-dev-prefect-server"]);
+    expect(report.lines).toContain("Prefect server service prefect-ecs-dev-prefect-server: desired 1, running 0");
+    expect(report.problems).toContain("the Prefect server runs no task: read its log group /ecs/prefect-ecs-dev/prefect-server");
+    expect(report.problems.join("\n")).not.toContain("worker service runs");
   });
 });

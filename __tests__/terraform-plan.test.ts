@@ -45,6 +45,8 @@ const CASES: Record<string, Record<string, unknown>> = {
     prefect_server_public_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
     prefect_server_public_cidrs: ["203.0.113.0/24"],
     prefect_server_cpu_architecture: "ARM64",
+    service_discovery_namespace: "acme.internal",
+    prefect_server_db_restore_snapshot: "prefect-ecs-dev-prefect-final",
   },
   prefect_server_existing_vpc: {
     ...VARIANTS.existing_vpc,

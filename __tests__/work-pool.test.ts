@@ -58,9 +58,12 @@ describe("work pool resources in the synthesized stack", () => {
     expect(local).not.toMatch(/null_resource|local_file|terraform_data/);
   });
 
-  it("creates the pool with --overwrite, passing the key only through the provisioner environment", () => {
+  it("creates the pool, or updates only its template (never --overwrite), passing the key only through the provisioner environment", () => {
     const create = provisioner(sync);
-    expect(create.command).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$template_file" --overwrite');
+    expect(create.command).toContain('prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$template_file"');
+    expect(create.command).toContain('prefect work-pool update "$WORK_POOL" --base-job-template "$template_file"');
+    // --overwrite would also unpause the pool and clear its concurrency limit (PrefectHQ/prefect cli/work_pool.py).
+    expect(create.command).not.toContain("--overwrite");
     // Terraform would read "${" in the command as an interpolation.
     expect(create.command).not.toContain("${");
     expect(create.environment).toEqual({
@@ -145,11 +148,16 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
   const renderedTemplate = render((json as any).locals.base_job_template, base);
   const vars = { ...base, "local.base_job_template": renderedTemplate };
 
-  function run(command: string, environment: Record<string, string>, opts: { withDouble?: boolean; mode?: string; templateText?: string } = {}) {
+  function run(
+    command: string,
+    environment: Record<string, string>,
+    opts: { withDouble?: boolean; mode?: string; templateText?: string; poolExists?: boolean } = {},
+  ) {
     const w = prefectDoubleWorkdir({ withDouble: opts.withDouble ?? true, tools: ["mktemp", "rm"] });
     const env: Record<string, string> = { PATH: w.bin, TMPDIR: join(w.dir, "tmp"), DOUBLE_LOG: w.log, DOUBLE_MODE: opts.mode ?? "ok" };
     for (const [name, value] of Object.entries(environment)) env[name] = render(value, vars);
     if (opts.templateText !== undefined) env.BASE_JOB_TEMPLATE = opts.templateText;
+    if (opts.poolExists) env.DOUBLE_POOL_EXISTS = "1";
     // Terraform's local-exec runs `/bin/sh -c <command>` in the stack directory.
     const result = spawnSync("/bin/sh", ["-c", command], { cwd: w.dir, env, encoding: "utf8" });
     let calls: { args: string[]; apiUrl: string; hasKey: boolean; templateText?: string }[];
@@ -167,16 +175,17 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
   it("GIVEN the create command WHEN run THEN the pool is created from the template, then missing queues are created", () => {
     const result = run(create.command, create.environment);
     expect(result.status, result.stderr).toBe(0);
-    const templatePath = result.calls[0].args[6];
+    const templatePath = result.calls[1].args[6];
     expect(templatePath).toContain(`/tmp/${TEMPLATE_TEMP_PREFIX}.`);
-    expect(result.calls[0].templateText).toBe(renderedTemplate);
+    expect(result.calls[1].templateText).toBe(renderedTemplate);
     expect(result.calls.map((c) => c.args)).toEqual([
-      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath, "--overwrite"],
+      ["work-pool", "inspect", "dev-prefect-ecs"],
+      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath],
       ["work-queue", "inspect", "default", "--pool", "dev-prefect-ecs"],
       ["work-queue", "inspect", "critical", "--pool", "dev-prefect-ecs"],
       ["work-queue", "create", "critical", "--pool", "dev-prefect-ecs"],
     ]);
-    expect(result.calls[0]).toMatchObject({
+    expect(result.calls[1]).toMatchObject({
       apiUrl: "https://api.prefect.cloud/api/accounts/0b5c1a2e-1111-4222-8333-944455556666/workspaces/1b5c1a2e-1111-4222-8333-944455556666",
       hasKey: true,
     });
@@ -187,14 +196,26 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     const result = run(create.command, create.environment, { templateText: broken });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("unknown placeholders: cluster");
-    expect(result.calls).toHaveLength(1);
+    // inspect, the refused create, the refused fallback update; no queue is touched.
+    expect(result.calls.map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create", "work-pool update"]);
+  });
+
+  it("GIVEN the pool exists WHEN the create command runs THEN only its template is updated, so a pause or concurrency limit set in Prefect stays", () => {
+    const result = run(create.command, create.environment, { poolExists: true });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.slice(0, 2).map((c) => c.args.slice(0, 3))).toEqual([
+      ["work-pool", "inspect", "dev-prefect-ecs"],
+      ["work-pool", "update", "dev-prefect-ecs"],
+    ]);
+    expect(result.calls[1].templateText).toBe(renderedTemplate);
+    expect(result.calls.some((c) => c.args[1] === "create" && c.args[0] === "work-pool")).toBe(false);
   });
 
   it("GIVEN the create command WHEN it succeeds or fails THEN its temporary template file is removed", () => {
     expect(run(create.command, create.environment).leftInTmp).toEqual([]);
     const failed = run(create.command, create.environment, { templateText: "{}" });
     expect(failed.status).not.toBe(0);
-    expect(failed.calls).toHaveLength(1);
+    expect(failed.calls).toHaveLength(3);
     expect(failed.leftInTmp).toEqual([]);
   });
 

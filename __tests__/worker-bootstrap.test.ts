@@ -1,20 +1,20 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { READY_PROBE_ATTEMPTS, TEMPLATE_ENV } from "../src/work-pool/worker-bootstrap";
+import { SERVER_WAIT_ENV, TEMPLATE_ENV } from "../src/work-pool/worker-bootstrap";
 import { TEMPLATE_TEMP_PREFIX } from "../src/naming";
-import { prefectDoubleWorkdir } from "./support/prefect-double";
+import { doubleCalls, prefectDoubleWorkdir } from "./support/prefect-double";
 import { resources, synthVariant } from "./support/synth";
 
 /**
  * The worker's own pool step (prefect_server): the command and environment come from the synthesized task
  * definition and run in a real shell with a stand-in `prefect` (a test double, see support/prefect-double.ts),
- * a stand-in `sleep` that only counts, the machine's Python for the readiness probe and the template's
- * decoding, and a local HTTP server standing in for Prefect's /api/ready.
+ * the machine's Python for the readiness wait and the template's decoding, and a local HTTP server standing in
+ * for Prefect's /api/ready. The wait's deadline is shortened to one second.
  */
 const { json } = synthVariant("prefect_server");
 const worker = JSON.parse(resources(json, "aws_ecs_task_definition").worker_task_definition.container_definitions)[0];
@@ -39,36 +39,29 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function run(options: { mode?: string; template?: string } = {}) {
+async function run(options: { mode?: string; template?: string | null; poolExists?: boolean } = {}) {
   // The interpreter itself, not a version-manager shim (a shim needs more than this PATH).
   const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
   const w = prefectDoubleWorkdir({ tools: ["mktemp", "rm"], links: { python } });
-  // A stand-in sleep: counts the waits instead of taking them.
-  writeFileSync(join(w.bin, "sleep"), `#!/bin/sh\necho "$1" >> "${join(w.dir, "sleeps")}"\n`);
-  chmodSync(join(w.bin, "sleep"), 0o755);
-  const env = {
+  const env: Record<string, string> = {
     ...workerEnv,
     [TEMPLATE_ENV]: options.template ?? encodedTemplate,
+    [SERVER_WAIT_ENV]: "1",
     PREFECT_API_URL: apiUrl,
     PATH: w.bin,
     TMPDIR: join(w.dir, "tmp"),
     DOUBLE_LOG: w.log,
     DOUBLE_MODE: options.mode ?? "ok",
+    DOUBLE_POOL_EXISTS: options.poolExists ? "1" : "0",
   };
+  if (options.template === null) delete env[TEMPLATE_ENV];
   const [command, flag, script] = worker.command as string[];
   const child = spawn(command, [flag, script], { cwd: w.dir, env });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  const read = (file: string) => {
-    try {
-      return readFileSync(join(w.dir, file), "utf8").trim().split("\n").filter(Boolean);
-    } catch {
-      return [];
-    }
-  };
-  const calls = read("calls.jsonl").map((line) => JSON.parse(line) as { args: string[]; templateText?: string });
-  return { status, stderr, calls, sleeps: read("sleeps").length, leftInTmp: readdirSync(join(w.dir, "tmp")) };
+  const calls = doubleCalls(w);
+  return { status, stderr, calls, leftInTmp: readdirSync(join(w.dir, "tmp")) };
 }
 
 describe("the worker's pool step with an in-stack server, in a shell with a stand-in prefect CLI", () => {
@@ -76,12 +69,13 @@ describe("the worker's pool step with an in-stack server, in a shell with a stan
     ready = true;
     const result = await run();
     expect(result.status, result.stderr).toBe(0);
-    const templatePath = result.calls[0].args[6];
+    const templatePath = result.calls[1].args[6];
     expect(templatePath).toContain(`/tmp/${TEMPLATE_TEMP_PREFIX}.`);
     // Byte for byte what Terraform rendered, after Python's gunzip.
-    expect(result.calls[0].templateText).toBe(renderedTemplate);
+    expect(result.calls[1].templateText).toBe(renderedTemplate);
     expect(result.calls.map((c) => c.args)).toEqual([
-      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath, "--overwrite"],
+      ["work-pool", "inspect", "dev-prefect-ecs"],
+      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath],
       ["work-queue", "inspect", "default", "--pool", "dev-prefect-ecs"],
       ["work-queue", "inspect", "high-priority", "--pool", "dev-prefect-ecs"],
       ["work-queue", "create", "high-priority", "--pool", "dev-prefect-ecs"],
@@ -99,7 +93,24 @@ describe("the worker's pool step with an in-stack server, in a shell with a stan
         "high-priority",
       ],
     ]);
-    expect(result.sleeps).toBe(0);
+    expect(result.leftInTmp).toEqual([]);
+  });
+
+  it("GIVEN the pool exists (perhaps paused by an operator) WHEN a worker task starts THEN only the template is updated", async () => {
+    const result = await run({ poolExists: true });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.slice(0, 2).map((c) => c.args.slice(0, 3))).toEqual([
+      ["work-pool", "inspect", "dev-prefect-ecs"],
+      ["work-pool", "update", "dev-prefect-ecs"],
+    ]);
+    expect(result.calls.flatMap((c) => c.args)).not.toContain("--overwrite");
+  });
+
+  it("GIVEN no template in the environment THEN the container exits 1 saying so, and leaves no temporary file", async () => {
+    const result = await run({ template: null });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`prefect-ecs: could not decode the base job template from ${TEMPLATE_ENV}`);
+    expect(result.calls).toEqual([]);
     expect(result.leftInTmp).toEqual([]);
   });
 
@@ -108,9 +119,8 @@ describe("the worker's pool step with an in-stack server, in a shell with a stan
     const result = await run();
     ready = true;
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`prefect-ecs: the Prefect server at ${apiUrl} was not ready after ${READY_PROBE_ATTEMPTS} checks`);
+    expect(result.stderr).toContain(`prefect-ecs: the Prefect server at ${apiUrl} was not ready within 1 s`);
     expect(result.calls).toEqual([]);
-    expect(result.sleeps).toBe(READY_PROBE_ATTEMPTS - 1);
   });
 
   it("GIVEN the server refuses the pool THEN the container exits 1 naming the pool, and the worker never starts", async () => {
@@ -118,7 +128,7 @@ describe("the worker's pool step with an in-stack server, in a shell with a stan
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("401 Unauthorized");
     expect(result.stderr).toContain("prefect-ecs: could not create or update work pool dev-prefect-ecs");
-    expect(result.calls.map((c) => c.args[0] + " " + c.args[1])).toEqual(["work-pool create"]);
+    expect(result.calls.map((c) => c.args[0] + " " + c.args[1])).toEqual(["work-pool inspect", "work-pool create", "work-pool update"]);
   });
 
   it("GIVEN a template the server would reject THEN the worker never starts", async () => {

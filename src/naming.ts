@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Names shared by the stacks, the scripts, CI and the tests. Provider-free on purpose: a script that only needs a
  * name must not load the AWS provider bindings.
@@ -38,3 +40,13 @@ export const inStackServerUrl = (settings: { readonly name_prefix: string; reado
 
 /** Prefix of the temporary file handed to `prefect work-pool create` (by the pool command or the worker). */
 export const TEMPLATE_TEMP_PREFIX = "prefect-ecs-base-job-template";
+
+/**
+ * A name within an AWS length limit (load balancers and target groups: 32). A longer one keeps its start and
+ * ends in 4 hex characters of its SHA-256, so two long names that share the first characters still differ.
+ */
+export function boundedName(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 4);
+  return `${name.slice(0, max - 5).replace(/-+$/, "")}-${hash}`;
+}

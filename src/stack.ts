@@ -106,8 +106,14 @@ export class PrefectEcsStack extends ReadableIdStack {
       description: `Prefect flow runs: no inbound traffic; ${outbound}`,
       egressPorts,
     });
-    if (settings.flow_run_efs && settings.existing_vpc_id) {
-      new ExistingSubnets(this, "existing_subnets", { vpcId, subnetIds: taskSubnetIds, oneSubnetPerAz: true });
+    if ((settings.flow_run_efs || settings.prefect_server) && settings.existing_vpc_id) {
+      new ExistingSubnets(this, "existing_subnets", {
+        vpcId,
+        subnetIds: taskSubnetIds,
+        oneSubnetPerAz: settings.flow_run_efs,
+        minDistinctAzs: settings.prefect_server ? 2 : undefined,
+        requireVpcDns: settings.prefect_server,
+      });
     }
     const efs = settings.flow_run_efs
       ? new FlowRunEfs(this, "efs", {
@@ -187,6 +193,7 @@ export class PrefectEcsStack extends ReadableIdStack {
 
     // The in-stack Prefect server (prefect_server): its database, then one server task behind a Cloud Map name.
     let server: PrefectServer | undefined;
+    let database: Database | undefined;
     if (connection.inStackServer) {
       const serverSecurityGroup = new TaskSecurityGroup(this, "server_security_group", {
         vpcId,
@@ -194,7 +201,7 @@ export class PrefectEcsStack extends ReadableIdStack {
         description: "Prefect server: its API from the worker and flow runs only; outbound HTTPS and its database",
         egressPorts: [443],
       });
-      const database = new Database(this, "database", {
+      database = new Database(this, "database", {
         namePrefix: prefix,
         vpcId,
         subnetIds: taskSubnetIds,
@@ -202,6 +209,7 @@ export class PrefectEcsStack extends ReadableIdStack {
         engineVersion: settings.prefect_server_db_engine_version,
         instanceClass: settings.prefect_server_db_instance_class,
         storageGb: settings.prefect_server_db_storage_gb,
+        maxStorageGb: settings.prefect_server_db_max_storage_gb,
         backupRetentionDays: settings.prefect_server_db_backup_retention_days,
         deletionProtection: settings.prefect_server_db_deletion_protection,
         finalSnapshot: settings.prefect_server_db_final_snapshot,
@@ -375,6 +383,7 @@ export class PrefectEcsStack extends ReadableIdStack {
           maxAgeMinutes: settings.alarm_queue_age_minutes,
         },
         natInstanceGroupName: network?.natInstance?.autoscalingGroup.name,
+        server: server && database && { serviceName: server.service.name, databaseIdentifier: database.instance.identifier },
         budget:
           settings.monthly_budget_usd !== undefined ? { monthlyUsd: settings.monthly_budget_usd, projectName: settings.project_name } : undefined,
       });

@@ -35,8 +35,11 @@ describe("the work pool commands, with the template Terraform renders from the a
     const create = provisionerOf(lane.json, "work_pool_template_sync");
     const result = runWithStandInPrefect(create.command, rendered(create.environment, applied()));
     expect(result.status, result.stderr).toBe(0);
-    expect(result.calls.map((c) => c.args.slice(0, 3))).toEqual([["work-pool", "create", lane.settings.work_pool_name]]);
-    const [call] = result.calls;
+    expect(result.calls.map((c) => c.args.slice(0, 3))).toEqual([
+      ["work-pool", "inspect", lane.settings.work_pool_name],
+      ["work-pool", "create", lane.settings.work_pool_name],
+    ]);
+    const call = result.calls[1];
     expect(call.credential).toBe(CANARY_API_KEY);
     expect(call.apiUrl).toBe(
       `https://api.prefect.cloud/api/accounts/${PLAN_TIME_ENV.TF_VAR_prefect_account_id}/workspaces/${PLAN_TIME_ENV.TF_VAR_prefect_workspace_id}`,

@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -18,7 +17,7 @@ import {
   stackFacts,
 } from "../support/emulator-checks";
 import { DEPLOY_TIMEOUT, EmulatorLane } from "../support/emulator-lane";
-import { prefectDoubleWorkdir } from "../support/prefect-double";
+import { doubleCalls, prefectDoubleWorkdir } from "../support/prefect-double";
 import { VARIANTS } from "../support/synth";
 import { PREFECT_IMAGE } from "../../src/versions";
 import { TEMPLATE_ENV } from "../../src/work-pool/worker-bootstrap";
@@ -108,8 +107,6 @@ describe("the in-stack server, as applied", () => {
     try {
       const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
       const w = prefectDoubleWorkdir({ tools: ["mktemp", "rm"], links: { python } });
-      writeFileSync(join(w.bin, "sleep"), "#!/bin/sh\n");
-      chmodSync(join(w.bin, "sleep"), 0o755);
       const env = {
         ...environment,
         PREFECT_API_URL: `http://127.0.0.1:${(ready.address() as AddressInfo).port}/api`,
@@ -121,13 +118,10 @@ describe("the in-stack server, as applied", () => {
       let stderr = "";
       child.stderr.on("data", (chunk) => (stderr += chunk));
       expect(await new Promise((resolve) => child.on("close", resolve)), stderr).toBe(0);
-      const calls = readFileSync(w.log, "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
+      const calls = doubleCalls(w);
       // Terraform's base64gzip(), decoded by the container's Python, gives back the template output byte for byte.
-      expect(calls[0].templateText).toBe(lane.outputs.base_job_template);
-      expect(calls.at(-1).args.slice(0, 4)).toEqual(["worker", "start", "--pool", lane.outputs.work_pool_name]);
+      expect(calls.find((c) => c.args[1] === "create")?.templateText).toBe(lane.outputs.base_job_template);
+      expect(calls.at(-1)?.args.slice(0, 4)).toEqual(["worker", "start", "--pool", lane.outputs.work_pool_name]);
       // gzip, then base64's 4/3: about a quarter of the template's size in the task definition.
       expect(environment[TEMPLATE_ENV].length).toBeLessThan(lane.outputs.base_job_template.length / 3);
     } finally {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -8,16 +8,21 @@ import { join } from "node:path";
  * commands). It records its arguments and environment to DOUBLE_LOG and, for `work-pool create`, checks the
  * template file the way Prefect's server does: both sections present, every `{{ name }}` placeholder of
  * job_configuration a key of variables.properties. DOUBLE_MODE selects a refusal for the delete command, or
- * "refuse-create" for a create the server turns down.
+ * "refuse-create" for a create or update the server turns down; DOUBLE_POOL_EXISTS=1 makes the pool exist.
  */
 const PREFECT_DOUBLE = `#!${process.execPath}
 // Test double for the Prefect CLI: records argv and the env it saw; checks base job templates.
 const fs = require("fs");
 const args = process.argv.slice(2);
 const mode = process.env.DOUBLE_MODE || "ok";
-const file = args[0] === "work-pool" && args[1] === "create" ? args[args.indexOf("--base-job-template") + 1] : undefined;
+const file = args[0] === "work-pool" && ["create", "update"].includes(args[1]) ? args[args.indexOf("--base-job-template") + 1] : undefined;
 const templateText = file ? fs.readFileSync(file, "utf8") : undefined;
-fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY, templateText }) + "\\n");
+fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY, credential: process.env.PREFECT_API_KEY || process.env.PREFECT_API_AUTH_STRING || null, templateText }) + "\\n");
+// DOUBLE_POOL_EXISTS=1: the pool is already there (inspect succeeds); a create without --overwrite is then refused.
+if (args[0] === "work-pool" && args[1] === "inspect") process.exit(process.env.DOUBLE_POOL_EXISTS === "1" ? 0 : 1);
+if (args[0] === "work-pool" && args[1] === "create" && process.env.DOUBLE_POOL_EXISTS === "1" && !args.includes("--overwrite")) {
+  console.error("Work pool named '" + args[2] + "' already exists. Use --overwrite to update it."); process.exit(1);
+}
 if (file && mode === "refuse-create") { console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '401 Unauthorized'"); process.exit(1); }
 if (file) {
   const template = JSON.parse(templateText);
@@ -26,7 +31,7 @@ if (file) {
   const missing = (JSON.stringify(template.job_configuration).match(/\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}/g) || [])
     .map((p) => p.replace(/[{}\\s]/g, "")).filter((n) => !n.startsWith("prefect.") && !known.has(n));
   if (missing.length) { console.error("unknown placeholders: " + missing.join(",")); process.exit(2); }
-  console.log("Created work pool " + args[2]);
+  console.log((args[1] === "update" ? "Updated" : "Created") + " work pool " + args[2]);
 }
 if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === "default" ? 0 : 1);
 if (args[0] === "work-pool" && args[1] === "delete") {
@@ -66,4 +71,26 @@ export function prefectDoubleWorkdir(options: { withDouble?: boolean; tools: str
     chmodSync(double, 0o755);
   }
   return { dir, bin, log: join(dir, "calls.jsonl") };
+}
+
+/** One recorded call of the double. */
+export interface DoubleCall {
+  readonly args: string[];
+  readonly apiUrl: string;
+  readonly hasKey: boolean;
+  readonly credential: string | null;
+  readonly templateText?: string;
+}
+
+/** The calls the double recorded in a workdir (none when it was never run). */
+export function doubleCalls(w: DoubleWorkdir): DoubleCall[] {
+  try {
+    return readFileSync(w.log, "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as DoubleCall);
+  } catch {
+    return [];
+  }
 }

@@ -3,7 +3,13 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import type { ITerraformDependable } from "cdktf";
 import type { ContainerSecret } from "../security/secrets";
-import { BOOTSTRAP_START_PERIOD_SECONDS, TEMPLATE_ENV, workerBootstrapScript } from "../work-pool/worker-bootstrap";
+import {
+  BOOTSTRAP_START_PERIOD_SECONDS,
+  SERVER_WAIT_ENV,
+  SERVER_WAIT_SECONDS,
+  TEMPLATE_ENV,
+  workerBootstrapScript,
+} from "../work-pool/worker-bootstrap";
 import { stackOutput } from "../stacks/outputs";
 
 export const WORKER_CONTAINER_NAME = "prefect-worker";
@@ -81,6 +87,7 @@ export class WorkerService extends Construct {
             { name: "WORK_POOL", value: props.workPoolName },
             { name: "WORK_QUEUES", value: (props.workQueues ?? []).join(" ") },
             { name: TEMPLATE_ENV, value: props.createPoolFromTemplate },
+            { name: SERVER_WAIT_ENV, value: String(SERVER_WAIT_SECONDS) },
           ]
         : []),
     ];

@@ -36,6 +36,8 @@ export interface AlarmsProps {
   readonly natInstanceGroupName?: string;
   /** A monthly cost budget for the resources tagged Project = projectName. @default none */
   readonly budget?: { readonly monthlyUsd: number; readonly projectName: string };
+  /** The in-stack Prefect server's service and database (prefect_server). @default none */
+  readonly server?: { readonly serviceName: string; readonly databaseIdentifier: string };
 }
 
 /**
@@ -141,39 +143,90 @@ export class Alarms extends Construct {
       });
     }
 
-    // Each failed worker task, with ECS's reason and the container's exit code. Deployments and scale-in
+    if (props.server) {
+      const { serviceName, databaseIdentifier } = props.server;
+      alarm("prefect-server-down", {
+        alarmDescription:
+          `The Prefect server service ${serviceName} has run no task for ${props.workerDownMinutes} minute(s): the worker and flow runs cannot reach Prefect. ` +
+          "Read the server's log group (migrations, database connection) and its service events (aws ecs describe-services).",
+        ...(props.containerInsights
+          ? { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", threshold: 1 }
+          : { namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "SampleCount", threshold: 1 }),
+        dimensions: { ClusterName: props.clusterName, ServiceName: serviceName },
+        comparisonOperator: "LessThanThreshold",
+        period: 60,
+        evaluationPeriods: props.workerDownMinutes,
+        datapointsToAlarm: props.workerDownMinutes,
+        treatMissingData: "breaching",
+      });
+      alarm("prefect-db-storage-low", {
+        alarmDescription:
+          `The Prefect database ${databaseIdentifier} has less than 2 GiB free. Storage autoscaling grows it up to prefect_server_db_max_storage_gb; ` +
+          "past that, raise the setting, or delete old flow runs and logs in Prefect.",
+        namespace: "AWS/RDS",
+        metricName: "FreeStorageSpace",
+        dimensions: { DBInstanceIdentifier: databaseIdentifier },
+        statistic: "Minimum",
+        threshold: 2 * 1024 ** 3,
+        comparisonOperator: "LessThanThreshold",
+        period: 300,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+      });
+    }
+
+    // Each failed task, with ECS's reason and the container's exit code. Deployments and scale-in
     // (ServiceSchedulerInitiated, UserInitiated) are left out, except failed health checks.
-    this.taskStoppedRule = new CloudwatchEventRule(this, "worker_task_stopped", {
-      name: `${prefix}-worker-task-stopped`,
-      description: `Failed or interrupted tasks of the Prefect worker service ${props.serviceName}`,
-      eventPattern: JSON.stringify({
-        source: ["aws.ecs"],
-        "detail-type": ["ECS Task State Change"],
-        detail: {
-          clusterArn: [props.clusterArn],
-          group: [`service:${props.serviceName}`],
-          lastStatus: ["STOPPED"],
-          $or: [{ stopCode: [...WORKER_FAILURE_STOP_CODES] }, { stoppedReason: [{ prefix: "Task failed" }] }],
-        },
-      }),
-    });
-    this.topicArns.forEach(
-      (arn, i) =>
-        new CloudwatchEventTarget(this, `worker_task_stopped_target_${i}`, {
-          rule: this.taskStoppedRule.name,
-          arn,
-          targetId: `notify-${i}`,
-          inputTransformer: {
-            inputPaths: {
-              code: "$.detail.stopCode",
-              reason: "$.detail.stoppedReason",
-              exit: "$.detail.containers[0].exitCode",
-              task: "$.detail.taskArn",
-            },
-            inputTemplate: `"Prefect worker task stopped (<code>): <reason>. Exit code <exit> (137: out of memory, raise worker_memory). Task <task>. Run npm run status, then read the worker's log group."`,
+    const taskStopped = (id: string, name: string, serviceName: string, description: string, message: string) => {
+      const rule = new CloudwatchEventRule(this, id, {
+        name: `${prefix}-${name}`,
+        description,
+        eventPattern: JSON.stringify({
+          source: ["aws.ecs"],
+          "detail-type": ["ECS Task State Change"],
+          detail: {
+            clusterArn: [props.clusterArn],
+            group: [`service:${serviceName}`],
+            lastStatus: ["STOPPED"],
+            $or: [{ stopCode: [...WORKER_FAILURE_STOP_CODES] }, { stoppedReason: [{ prefix: "Task failed" }] }],
           },
         }),
+      });
+      this.topicArns.forEach(
+        (arn, i) =>
+          new CloudwatchEventTarget(this, `${id}_target_${i}`, {
+            rule: rule.name,
+            arn,
+            targetId: `notify-${i}`,
+            inputTransformer: {
+              inputPaths: {
+                code: "$.detail.stopCode",
+                reason: "$.detail.stoppedReason",
+                exit: "$.detail.containers[0].exitCode",
+                task: "$.detail.taskArn",
+              },
+              inputTemplate: `"${message}"`,
+            },
+          }),
+      );
+      return rule;
+    };
+    this.taskStoppedRule = taskStopped(
+      "worker_task_stopped",
+      "worker-task-stopped",
+      props.serviceName,
+      `Failed or interrupted tasks of the Prefect worker service ${props.serviceName}`,
+      "Prefect worker task stopped (<code>): <reason>. Exit code <exit> (137: out of memory, raise worker_memory). Task <task>. Run npm run status, then read the worker's log group.",
     );
+    if (props.server) {
+      taskStopped(
+        "prefect_server_task_stopped",
+        "prefect-server-task-stopped",
+        props.server.serviceName,
+        `Failed tasks of the Prefect server service ${props.server.serviceName}`,
+        "Prefect server task stopped (<code>): <reason>. Exit code <exit> (137: out of memory, raise prefect_server_memory). Task <task>. Read the server's log group (migrations, database connection).",
+      );
+    }
 
     if (props.observer) {
       const { queueName, deadLetterQueueName, maxAgeMinutes } = props.observer;

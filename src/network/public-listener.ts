@@ -5,7 +5,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { PREFECT_SERVER_PORT } from "../naming";
+import { boundedName, PREFECT_SERVER_PORT } from "../naming";
 import { stackOutput } from "../stacks/outputs";
 
 /** TLS 1.2 and 1.3 only, the policy FSBP ELB.17 and checkov CKV_AWS_103 accept. */
@@ -76,7 +76,7 @@ export class PublicListener extends Construct {
 
     const balancer = new Lb(this, "load_balancer", {
       // ALB names are at most 32 characters.
-      name: `${name}-public`.slice(0, 32).replace(/-+$/, ""),
+      name: boundedName(`${name}-public`, 32),
       internal: false,
       loadBalancerType: "application",
       subnets: props.subnetIds,
@@ -85,7 +85,7 @@ export class PublicListener extends Construct {
       idleTimeout: PUBLIC_IDLE_TIMEOUT_SECONDS,
     });
     this.targetGroup = new LbTargetGroup(this, "target_group", {
-      name: `${name}-server`.slice(0, 32).replace(/-+$/, ""),
+      name: boundedName(`${name}-server`, 32),
       port: PREFECT_SERVER_PORT,
       protocol: "HTTP",
       targetType: "ip",

@@ -101,9 +101,12 @@ const ago = (from: Date | undefined, now: Date) => (from ? `${Math.round((now.ge
 async function awsSide(settings: Settings, sources: StatusSources, report: StatusReport): Promise<void> {
   const cluster = settings.name_prefix;
   const serviceName = `${settings.name_prefix}-worker`;
+  const serverName = `${settings.name_prefix}-prefect-server`;
   let described;
   try {
-    described = await sources.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
+    described = await sources.ecs.send(
+      new DescribeServicesCommand({ cluster, services: [serviceName, ...(settings.prefect_server ? [serverName] : [])] }),
+    );
   } catch (error) {
     const name = (error as { name?: string }).name ?? "";
     if (name === "ClusterNotFoundException") {
@@ -116,7 +119,17 @@ async function awsSide(settings: Settings, sources: StatusSources, report: Statu
     }
     throw error;
   }
-  const service = described.services?.find((s) => s.status !== "INACTIVE");
+  const service = described.services?.find((s) => s.status !== "INACTIVE" && s.serviceName === serviceName);
+  if (settings.prefect_server) {
+    // The in-stack server: the worker can do nothing without it.
+    const server = described.services?.find((s) => s.status !== "INACTIVE" && s.serviceName === serverName);
+    if (!server) report.problems.push(`not deployed: no Prefect server service ${serverName} in cluster ${cluster}`);
+    else {
+      report.lines.push(`Prefect server service ${serverName}: desired ${server.desiredCount ?? 0}, running ${server.runningCount ?? 0}`);
+      if ((server.runningCount ?? 0) < 1)
+        report.problems.push(`the Prefect server runs no task: read its log group /ecs/${settings.name_prefix}/prefect-server`);
+    }
+  }
   if (!service) {
     report.problems.push(`not deployed: no worker service ${serviceName} in cluster ${cluster}`);
     return;
@@ -176,7 +189,11 @@ async function prefectSide(settings: Settings, sources: StatusSources, now: Date
     return;
   }
   if (found.status === 404) {
-    report.problems.push(`Prefect: work pool ${pool} does not exist (npm run deploy creates it, unless manage_work_pool = false)`);
+    report.problems.push(
+      settings.prefect_server
+        ? `Prefect: work pool ${pool} does not exist (the worker creates it when it starts: see the worker's log group), unless manage_work_pool = false`
+        : `Prefect: work pool ${pool} does not exist (npm run deploy creates it, unless manage_work_pool = false)`,
+    );
     return;
   }
   if (found.status >= 300) {

@@ -3,7 +3,7 @@ import { vpcCidrError } from "../network/cidr";
 import { namePrefix } from "../naming";
 import { fargateSizeError } from "../compute/fargate";
 import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
-import { PREFECT_VERSION } from "../versions";
+import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../versions";
 import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
 
 export * from "./schema";
@@ -118,7 +118,9 @@ const CLOUD_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_k
 /** Keys of the in-stack server (prefect_server = true). */
 const SERVER_KEYS = SETTING_KEYS.filter((key) => key.startsWith("prefect_server_"));
 /** The Prefect version an image reference names, when its tag says (prefecthq/prefect-aws:…-prefect3.6.28, prefecthq/prefect:3.6.28-python3.12). */
-export function prefectVersionOfImage(image: string): string | undefined {
+export function prefectVersionOfImage(reference: string): string | undefined {
+  // A digest pins the content, not a version: the version is read from the tag before it.
+  const image = reference.replace(/@sha256:[0-9a-f]+$/, "");
   const tag = image.slice(image.lastIndexOf(":") + 1);
   if (image.lastIndexOf(":") <= image.lastIndexOf("/")) return undefined;
   return /-prefect(\d+\.\d+\.\d+)$/.exec(tag)?.[1] ?? (/(^|\/)prefect:[^:]*$/.test(image) ? /^(\d+\.\d+\.\d+)-python/.exec(tag)?.[1] : undefined);
@@ -238,10 +240,30 @@ export const RULES: readonly Rule[] = [
     s.prefect_server_public_certificate_arn !== undefined && regionOf(s.prefect_server_public_certificate_arn) !== s.aws_region
       ? `prefect_server_public_certificate_arn is in ${regionOf(s.prefect_server_public_certificate_arn)}, but ${describe(s, user, "aws_region")}: a load balancer uses certificates from its own region; request or import it there`
       : undefined,
+  // Client and server must run one Prefect version: the worker and flow-run images are checked where their tags say.
+  ...(["worker_image", "flow_run_image"] as const).map((key): Rule => (s, user) => {
+    const image = s[key];
+    if (!s.prefect_server || image === undefined) return undefined;
+    const version = prefectVersionOfImage(image);
+    if (version !== undefined && version !== PREFECT_VERSION)
+      return `${describe(s, user, key)} runs Prefect ${version}, but the in-stack server runs Prefect ${PREFECT_VERSION}; client and server must run the same version (worker websockets fail across versions): use an image tagged for Prefect ${PREFECT_VERSION} or leave ${key} unset`;
+    // Prefect's own images with a floating tag (latest, 3-latest, 0.7.7-python3.12) may move to another version.
+    return version === undefined && /^(docker\.io\/)?prefecthq\/prefect(-aws)?:/.test(image)
+      ? `${describe(s, user, key)} is a floating tag of Prefect's image: it can move to another Prefect version than the in-stack server's ${PREFECT_VERSION}; pin a tag naming the version (e.g. "${key === "worker_image" ? DEFAULT_WORKER_IMAGE : PREFECT_IMAGE}")`
+      : undefined;
+  }),
+  (s, user) =>
+    s.prefect_server && s.prefect_server_db_max_storage_gb < s.prefect_server_db_storage_gb
+      ? `${describe(s, user, "prefect_server_db_max_storage_gb")} is below ${describe(s, user, "prefect_server_db_storage_gb")}; storage autoscaling grows the volume up to the maximum, so set it at least as large (equal turns autoscaling off)`
+      : undefined,
+  (s, user) =>
+    s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.name_prefix.startsWith("internal-")
+      ? `${describe(s, user, "project_name")} starts the public load balancer's name with "internal-", which AWS refuses for load balancer names; choose another project_name or drop prefect_server_public_certificate_arn`
+      : undefined,
   (s, user) => {
-    const workerVersion = prefectVersionOfImage(s.worker_image);
-    return s.prefect_server && workerVersion !== undefined && workerVersion !== PREFECT_VERSION
-      ? `${describe(s, user, "worker_image")} runs Prefect ${workerVersion}, but the in-stack server runs Prefect ${PREFECT_VERSION}; client and server must run the same version (worker websockets fail across versions): use an image tagged for Prefect ${PREFECT_VERSION} or leave worker_image unset`
+    const arn = s.prefect_server_db_restore_snapshot?.startsWith("arn:") ? s.prefect_server_db_restore_snapshot : undefined;
+    return arn !== undefined && regionOf(arn) !== s.aws_region
+      ? `prefect_server_db_restore_snapshot is in ${regionOf(arn)}, but ${describe(s, user, "aws_region")}: RDS restores only from snapshots in its own region; copy the snapshot there first (aws rds copy-db-snapshot)`
       : undefined;
   },
   (s) =>
@@ -270,7 +292,7 @@ export const RULES: readonly Rule[] = [
         "prefect_server_public_certificate_arn",
       ] as const
     ).flatMap((key) => [s[key] ?? []].flat().map((arn) => ({ key, arn })));
-    const foreign = arns.filter(({ arn }) => arn.split(":")[1] !== partition);
+    const foreign = arns.filter(({ arn }) => arn.startsWith("arn:") && arn.split(":")[1] !== partition);
     return foreign.length
       ? `${[...new Set(foreign.map((f) => f.key))].join(", ")} name${foreign.length === 1 ? "s an ARN" : " ARNs"} outside the partition "${partition}" of ${describe(s, user, "aws_region")}: ${foreign.map((f) => f.arn.split(":").slice(0, 2).join(":")).join(", ")}`
       : undefined;

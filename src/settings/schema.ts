@@ -3,6 +3,7 @@ import { FARGATE_CPU_VALUES, listForHumans } from "../compute/fargate";
 import { DEFAULT_WORKER_IMAGE } from "../versions";
 import {
   apiUrlError,
+  awsReservedZoneError,
   cidrListError,
   imageReferenceError,
   MAX_MANAGED_POLICIES_PER_ROLE,
@@ -233,12 +234,14 @@ export const settingsSchema = z
     // Prefect needs PostgreSQL 14.9+; RDS's gp3 for PostgreSQL takes 20-65536 GiB.
     prefect_server_db_engine_version: oneOf(["15", "16", "17"] as const).default("16"),
     prefect_server_db_storage_gb: int(20, 65536, " GiB").default(20),
+    prefect_server_db_max_storage_gb: int(20, 65536, " GiB").default(100),
     prefect_server_db_backup_retention_days: int(0, 35, " days (0 turns automated backups off)").default(7),
     prefect_server_db_deletion_protection: bool().default(true),
     prefect_server_db_final_snapshot: bool().default(true),
+    // A manual snapshot id, an automated one ("rds:" prefix), or an ARN (region and partition checked against aws_region).
     prefect_server_db_restore_snapshot: str(
-      'an RDS DB snapshot identifier or ARN, such as "prefect-ecs-dev-prefect-db-final"',
-      /^([a-zA-Z][a-zA-Z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:[a-zA-Z][a-zA-Z0-9:-]{0,254})$/,
+      'an RDS DB snapshot identifier (e.g. "prefect-ecs-dev-prefect-final", or "rds:prefect-ecs-dev-prefect-2026-11-23-05-10" for an automated one) or a snapshot ARN',
+      /^((rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254})$/,
     ).optional(),
     // RDS: 8-128 printable ASCII characters except /, ', ", @ and space.
     prefect_server_db_password: str("8-128 printable ASCII characters except /, ', \", @ and space", /^[\x21-\x7e]{8,128}$/)
@@ -267,9 +270,9 @@ export const settingsSchema = z
       .min(1, { error: "use at least 1 US dollar, such as 50" })
       .max(1_000_000, { error: "use at most 1000000 US dollars" })
       .optional(),
-    service_discovery_namespace: str(
-      'a private DNS name such as "prefect.internal"',
-      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    service_discovery_namespace: checked(
+      str('a private DNS name such as "prefect.internal"', /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/),
+      awsReservedZoneError,
     ).optional(),
 
     // --- State

@@ -260,3 +260,15 @@ export function cidrListError(cidrs: string[]): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A private hosted zone answers for every name under it inside the VPC: one named after AWS's own service or
+ * instance domains would hide ECR, Secrets Manager, CloudWatch Logs, RDS or instance names from the tasks.
+ */
+export function awsReservedZoneError(zone: string): string | undefined {
+  const reserved = ["amazonaws.com", "amazonaws.com.cn", "ec2.internal", "compute.internal", "aws"];
+  const hit = reserved.find((name) => zone === name || zone.endsWith(`.${name}`));
+  return hit
+    ? `it would shadow AWS's own ${hit} names inside the VPC (ECR, Secrets Manager, Logs, RDS endpoints or instance host names); choose a name of your own, such as "prefect.internal"`
+    : undefined;
+}

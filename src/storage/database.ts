@@ -30,6 +30,8 @@ export interface DatabaseProps {
   readonly engineVersion: string;
   readonly instanceClass: string;
   readonly storageGb: number;
+  /** Storage autoscaling grows the volume up to this size; equal to storageGb turns it off. */
+  readonly maxStorageGb: number;
   /** Days of automated backups; 0 turns them off. */
   readonly backupRetentionDays: number;
   readonly deletionProtection: boolean;
@@ -134,6 +136,8 @@ export class Database extends Construct {
       engineVersion: props.engineVersion,
       instanceClass: props.instanceClass,
       allocatedStorage: props.storageGb,
+      // Prefect keeps flow runs and their logs until deleted: let RDS grow the volume rather than fill it.
+      maxAllocatedStorage: props.maxStorageGb > props.storageGb ? props.maxStorageGb : undefined,
       storageType: "gp3",
       storageEncrypted: true,
       dbName: props.restoreSnapshot ? undefined : DATABASE_NAME,

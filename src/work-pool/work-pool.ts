@@ -8,11 +8,12 @@ export const INSTALL_HINT = "prefect-ecs: the Prefect CLI (prefect) is not on PA
 const REQUIRE_PREFECT = `command -v prefect >/dev/null 2>&1 || { echo "${INSTALL_HINT}" >&2; exit 127; }`;
 
 import { TEMPLATE_TEMP_PREFIX } from "../naming";
+import { CREATE_QUEUES, WRITE_POOL } from "./pool-shell";
 
 export { TEMPLATE_TEMP_PREFIX } from "../naming";
 
 /**
- * Creates or updates the pool, then makes sure each listed queue exists. Values arrive as environment
+ * Creates the pool or updates its template (see pool-shell.ts), then makes sure each listed queue exists. Values arrive as environment
  * variables, never spliced into the command, so no name or URL needs shell quoting. The template arrives as
  * text (about 30 KiB; Linux allows 128 KiB per variable) and lives in a temporary file only while the CLI
  * reads it: a file kept beside the stack would be missing on every fresh CI runner.
@@ -24,8 +25,8 @@ export const CREATE_COMMAND = [
   `template_file=$(mktemp -t ${TEMPLATE_TEMP_PREFIX}.XXXXXX)`,
   "trap 'rm -f \"$template_file\"' EXIT",
   'printf \'%s\' "$BASE_JOB_TEMPLATE" > "$template_file"',
-  'prefect work-pool create "$WORK_POOL" --type ecs --base-job-template "$template_file" --overwrite',
-  'for queue in $WORK_QUEUES; do prefect work-queue inspect "$queue" --pool "$WORK_POOL" >/dev/null 2>&1 || prefect work-queue create "$queue" --pool "$WORK_POOL"; done',
+  WRITE_POOL,
+  CREATE_QUEUES,
 ].join("\n");
 
 /** What the delete command prints when Prefect answers 403 (reserved name or a key without the right). */
