@@ -13,7 +13,7 @@ export default defineConfig({
     exclude: [...configDefaults.exclude],
     pool: "forks",
     fileParallelism: true,
-    // One worker per lane, so every lane starts at once (15 lanes today).
+    // One worker per lane, so every lane starts at once (16 lanes today).
     maxWorkers: 16,
     // A lane's tests run in order: apply, inspect, change, re-plan, destroy.
     sequence: { concurrent: false },

@@ -48,13 +48,6 @@ const CASES: Record<string, Record<string, unknown>> = {
     service_discovery_namespace: "acme.internal",
     prefect_server_db_restore_snapshot: "prefect-ecs-dev-prefect-final",
   },
-  prefect_server_existing_vpc: {
-    ...VARIANTS.existing_vpc,
-    prefect_server: true,
-    self_hosted_auth: "auth_string",
-    service_discovery_namespace: "acme.internal",
-    prefect_server_db_restore_snapshot: "prefect-ecs-dev-prefect-final",
-  },
   autoscaling: { worker_min_count: 1, worker_max_count: 3, worker_cpu_architecture: "ARM64", ecs_event_observer: true },
 };
 

@@ -8,6 +8,7 @@ import { DescribeDBInstancesCommand, DescribeDBParametersCommand } from "@aws-sd
 import { GetNamespaceCommand, GetServiceCommand } from "@aws-sdk/client-servicediscovery";
 import { DescribeSecurityGroupRulesCommand } from "@aws-sdk/client-ec2";
 import { RequestCertificateCommand } from "@aws-sdk/client-acm";
+import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
   databasePasswordSecretName,
@@ -25,7 +26,7 @@ import { TEMPLATE_ENV } from "../../src/work-pool/worker-bootstrap";
 /**
  * The in-stack Prefect server (prefect_server): RDS PostgreSQL, one server task behind a Cloud Map name,
  * a worker that writes its own pool, basic auth, and the opt-in public HTTPS listener (on a certificate the
- * operator brings, requested from the emulator's ACM first). A dev profile (no deletion protection, no final
+ * operator brings, requested from the emulator's ACM first), and the alarms. A dev profile (no deletion protection, no final
  * snapshot) so the lane can destroy; the protected default is asserted at synth and in the offline plan.
  */
 const lane = new EmulatorLane("prefect-server");
@@ -33,6 +34,8 @@ const SETTINGS = {
   ...VARIANTS.prefect_server,
   self_hosted_auth: "auth_string",
   prefect_server_public_cidrs: ["203.0.113.0/24"],
+  // The server's and the database's alarms apply and destroy too.
+  alarm_email: "ops@example.com",
   prefect_server_db_deletion_protection: false,
   prefect_server_db_final_snapshot: false,
 };
@@ -127,6 +130,21 @@ describe("the in-stack server, as applied", () => {
     } finally {
       await new Promise<void>((resolve) => ready.close(() => resolve()));
     }
+  });
+});
+
+describe("the server's alarms, as applied", () => {
+  it("GIVEN alarm_email THEN the server-down and database-storage alarms watch the applied service and database", async () => {
+    const alarms = (await lane.aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${lane.settings.name_prefix}-prefect-` })))
+      .MetricAlarms!;
+    const byName = Object.fromEntries(alarms.map((a) => [a.AlarmName, a]));
+    expect(byName[`${lane.settings.name_prefix}-prefect-server-down`]?.Dimensions).toContainEqual({
+      Name: "ServiceName",
+      Value: lane.outputs.prefect_server_service_name,
+    });
+    expect(byName[`${lane.settings.name_prefix}-prefect-db-storage-low`]?.Dimensions).toEqual([
+      { Name: "DBInstanceIdentifier", Value: lane.outputs.prefect_database_identifier },
+    ]);
   });
 });
 
