@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSTALL_HINT, TEMPLATE_TEMP_PREFIX } from "../src/work-pool/work-pool";
 import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
-import { prefectDoubleWorkdir } from "./support/prefect-double";
+import { doubleCalls, newPoolCalls, prefectDoubleWorkdir } from "./support/prefect-double";
 
 const CANARY = "pnu_CANARY_5f1c9e_never_in_template";
 
@@ -160,15 +160,7 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     if (opts.poolExists) env.DOUBLE_POOL_EXISTS = "1";
     // Terraform's local-exec runs `/bin/sh -c <command>` in the stack directory.
     const result = spawnSync("/bin/sh", ["-c", command], { cwd: w.dir, env, encoding: "utf8" });
-    let calls: { args: string[]; apiUrl: string; hasKey: boolean; templateText?: string }[];
-    try {
-      calls = readFileSync(w.log, "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
-    } catch {
-      calls = [];
-    }
+    const calls = doubleCalls(w);
     return { ...result, calls, leftInTmp: readdirSync(join(w.dir, "tmp")) };
   }
 
@@ -178,13 +170,7 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     const templatePath = result.calls[1].args[6];
     expect(templatePath).toContain(`/tmp/${TEMPLATE_TEMP_PREFIX}.`);
     expect(result.calls[1].templateText).toBe(renderedTemplate);
-    expect(result.calls.map((c) => c.args)).toEqual([
-      ["work-pool", "inspect", "dev-prefect-ecs"],
-      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath],
-      ["work-queue", "inspect", "default", "--pool", "dev-prefect-ecs"],
-      ["work-queue", "inspect", "critical", "--pool", "dev-prefect-ecs"],
-      ["work-queue", "create", "critical", "--pool", "dev-prefect-ecs"],
-    ]);
+    expect(result.calls.map((c) => c.args)).toEqual(newPoolCalls("dev-prefect-ecs", templatePath, ["default", "critical"]));
     expect(result.calls[1]).toMatchObject({
       apiUrl: "https://api.prefect.cloud/api/accounts/0b5c1a2e-1111-4222-8333-944455556666/workspaces/1b5c1a2e-1111-4222-8333-944455556666",
       hasKey: true,

@@ -7,7 +7,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVER_WAIT_ENV, TEMPLATE_ENV } from "../src/work-pool/worker-bootstrap";
 import { TEMPLATE_TEMP_PREFIX } from "../src/naming";
-import { doubleCalls, prefectDoubleWorkdir } from "./support/prefect-double";
+import { doubleCalls, newPoolCalls, prefectDoubleWorkdir } from "./support/prefect-double";
 import { resources, synthVariant } from "./support/synth";
 
 /**
@@ -74,11 +74,7 @@ describe("the worker's pool step with an in-stack server, in a shell with a stan
     // Byte for byte what Terraform rendered, after Python's gunzip.
     expect(result.calls[1].templateText).toBe(renderedTemplate);
     expect(result.calls.map((c) => c.args)).toEqual([
-      ["work-pool", "inspect", "dev-prefect-ecs"],
-      ["work-pool", "create", "dev-prefect-ecs", "--type", "ecs", "--base-job-template", templatePath],
-      ["work-queue", "inspect", "default", "--pool", "dev-prefect-ecs"],
-      ["work-queue", "inspect", "high-priority", "--pool", "dev-prefect-ecs"],
-      ["work-queue", "create", "high-priority", "--pool", "dev-prefect-ecs"],
+      ...newPoolCalls("dev-prefect-ecs", templatePath, ["default", "high-priority"]),
       [
         "worker",
         "start",

@@ -94,3 +94,19 @@ export function doubleCalls(w: DoubleWorkdir): DoubleCall[] {
     return [];
   }
 }
+
+/**
+ * The calls the shared pool snippet (src/work-pool/pool-shell.ts) makes for a pool that does not exist yet: inspect,
+ * create from the template file, then each queue inspected and, unless it is "default" (which the double knows),
+ * created.
+ */
+export function newPoolCalls(pool: string, templatePath: string, queues: string[]): string[][] {
+  return [
+    ["work-pool", "inspect", pool],
+    ["work-pool", "create", pool, "--type", "ecs", "--base-job-template", templatePath],
+    ...queues.flatMap((queue) => [
+      ["work-queue", "inspect", queue, "--pool", pool],
+      ...(queue === "default" ? [] : [["work-queue", "create", queue, "--pool", pool]]),
+    ]),
+  ];
+}

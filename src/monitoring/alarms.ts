@@ -118,40 +118,15 @@ export class Alarms extends Construct {
         }),
       );
 
-    if (props.workerMinRunning > 0) {
-      const minutes = props.workerDownMinutes;
-      const service = { ClusterName: props.clusterName, ServiceName: props.serviceName };
-      const what = props.containerInsights
-        ? `The Prefect worker service ${props.serviceName} has run fewer than ${props.workerMinRunning} task(s) for ${minutes} minute(s), so flow runs may not be picked up.`
-        : `The Prefect worker service ${props.serviceName} has run no task for ${minutes} minute(s), so flow runs are not picked up.`;
-      const todo =
-        "Run `npm run status` for the service's events; a task that cannot start says why there (image pull, secret, subnet); " +
-        "the worker's log group shows a task that starts and exits.";
-      alarm("worker-down", {
-        alarmDescription: `${what} ${todo}`,
+    // A service running fewer tasks than it should for N minutes. A stopped service emits no metrics at all:
+    // silence is the failure, so missing data breaches.
+    const serviceDown = (name: string, serviceName: string, minRunning: number, alarmDescription: string) =>
+      alarm(name, {
+        alarmDescription,
         ...(props.containerInsights
-          ? { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", threshold: props.workerMinRunning }
+          ? { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", threshold: minRunning }
           : // Without Container Insights only CPU samples show a task runs: none at all means none running.
             { namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "SampleCount", threshold: 1 }),
-        dimensions: service,
-        comparisonOperator: "LessThanThreshold",
-        period: 60,
-        evaluationPeriods: minutes,
-        datapointsToAlarm: minutes,
-        // A stopped worker emits no metrics at all: silence is the failure.
-        treatMissingData: "breaching",
-      });
-    }
-
-    if (props.server) {
-      const { serviceName, databaseIdentifier } = props.server;
-      alarm("prefect-server-down", {
-        alarmDescription:
-          `The Prefect server service ${serviceName} has run no task for ${props.workerDownMinutes} minute(s): the worker and flow runs cannot reach Prefect. ` +
-          "Read the server's log group (migrations, database connection) and its service events (aws ecs describe-services).",
-        ...(props.containerInsights
-          ? { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", threshold: 1 }
-          : { namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "SampleCount", threshold: 1 }),
         dimensions: { ClusterName: props.clusterName, ServiceName: serviceName },
         comparisonOperator: "LessThanThreshold",
         period: 60,
@@ -159,6 +134,27 @@ export class Alarms extends Construct {
         datapointsToAlarm: props.workerDownMinutes,
         treatMissingData: "breaching",
       });
+
+    if (props.workerMinRunning > 0) {
+      const minutes = props.workerDownMinutes;
+      const what = props.containerInsights
+        ? `The Prefect worker service ${props.serviceName} has run fewer than ${props.workerMinRunning} task(s) for ${minutes} minute(s), so flow runs may not be picked up.`
+        : `The Prefect worker service ${props.serviceName} has run no task for ${minutes} minute(s), so flow runs are not picked up.`;
+      const todo =
+        "Run `npm run status` for the service's events; a task that cannot start says why there (image pull, secret, subnet); " +
+        "the worker's log group shows a task that starts and exits.";
+      serviceDown("worker-down", props.serviceName, props.workerMinRunning, `${what} ${todo}`);
+    }
+
+    if (props.server) {
+      const { serviceName, databaseIdentifier } = props.server;
+      serviceDown(
+        "prefect-server-down",
+        serviceName,
+        1,
+        `The Prefect server service ${serviceName} has run no task for ${props.workerDownMinutes} minute(s): the worker and flow runs cannot reach Prefect. ` +
+          "Read the server's log group (migrations, database connection) and its service events (aws ecs describe-services).",
+      );
       alarm("prefect-db-storage-low", {
         alarmDescription:
           `The Prefect database ${databaseIdentifier} has less than 2 GiB free. Storage autoscaling grows it up to prefect_server_db_max_storage_gb; ` +
