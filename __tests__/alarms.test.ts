@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { WORKER_FAILURE_STOP_CODES } from "../src/monitoring/alarms";
+import { TaskStopCode } from "@aws-sdk/client-ecs";
 import { monthlyCost, resources, settingsProblems, synth, type TerraformJson, VARIANTS } from "./support/synth";
 
 const EMAIL = { alarm_email: "ops@example.com" };
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
 const OWN_TOPIC = "${aws_sns_topic.alarms_topic.arn}";
+/**
+ * The stop codes that mean a worker task failed, from AWS's list ("Stopped tasks error codes", ECS Developer
+ * Guide; the same values as TaskStopCode in ECS's service model): the task could not start, its container
+ * exited, or Spot took the capacity back. UserInitiated, ServiceSchedulerInitiated (deployments, scale-in),
+ * TerminationNotice and InfrastructureHealth (ECS replaces the task itself) are not failures of the worker.
+ */
+const FAILURE_STOP_CODES = ["TaskFailedToStart", "EssentialContainerExited", "SpotInterruption"];
 
 const alarmsOf = (json: TerraformJson) => Object.values(resources(json, "aws_cloudwatch_metric_alarm"));
 const alarmNamed = (json: TerraformJson, name: string) => {
@@ -117,6 +124,11 @@ describe("alarms with alarm_email", () => {
     });
   });
 
+  it("names only stop codes ECS can send: every failure code is one of ECS's TaskStopCode values", () => {
+    // A misspelt code would match no event, and the alert would silently never fire.
+    for (const code of FAILURE_STOP_CODES) expect(Object.values(TaskStopCode)).toContain(code);
+  });
+
   it("GIVEN the task-stop rule THEN only this service's failed or interrupted tasks reach the topic, as a sentence with the reason and exit code", () => {
     const rule = Object.values(resources(json, "aws_cloudwatch_event_rule")).find((r) => r.name === "prefect-ecs-dev-worker-task-stopped")!;
     expect(JSON.parse(rule.event_pattern)).toEqual({
@@ -126,7 +138,7 @@ describe("alarms with alarm_email", () => {
         clusterArn: ["${aws_ecs_cluster.cluster_cluster.arn}"],
         group: ["service:${aws_ecs_service.worker_service.name}"],
         lastStatus: ["STOPPED"],
-        $or: [{ stopCode: [...WORKER_FAILURE_STOP_CODES] }, { stoppedReason: [{ prefix: "Task failed" }] }],
+        $or: [{ stopCode: FAILURE_STOP_CODES }, { stoppedReason: [{ prefix: "Task failed" }] }],
       },
     });
     const target = Object.values(resources(json, "aws_cloudwatch_event_target")).find((t) => t.arn === OWN_TOPIC)!;

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AL2023_ARM64_PARAMETER } from "../src/network/nat-instance";
-import { monthlyCost, resources, settingsProblems, synth, type TerraformJson, VARIANTS } from "./support/synth";
+import { readTfvars } from "../src/settings/tfvars";
+import { monthlyCost, only, resources, settingsProblems, synth, type TerraformJson, VARIANTS } from "./support/synth";
 
 const ROOT = join(__dirname, "..");
 const byId = (json: TerraformJson, type: string, id: string) => {
@@ -319,16 +320,33 @@ describe("the starter profiles, priced by npm run cost", () => {
     expect(output).toContain("Public IPv4 addresses (worker tasks)");
   });
 
-  it("GIVEN the starter profiles THEN they keep what the profile promises: no inbound rule, the key in Secrets Manager, logs with retention", () => {
-    for (const values of [VARIANTS.nat_instance, VARIANTS.public_subnets]) {
-      const { json } = synth({ ...values, worker_cpu: 256, worker_memory: 512, worker_capacity: "fargate_spot", container_insights: false });
-      expect(json.resource.aws_vpc_security_group_ingress_rule ?? {}).not.toHaveProperty("worker_security_group_ingress");
+  it.each([
+    ["starter.tfvars", false],
+    ["starter-public.tfvars", true],
+  ])(
+    "GIVEN examples/%s as the app reads it THEN no security group admits traffic from outside the VPC, the credential is only a Secrets Manager reference, and every log group expires",
+    async (example, publicIp) => {
+      const values = await readTfvars(join(ROOT, "examples", example));
+      expect(Object.keys(values).length).toBeGreaterThan(3);
+      const { json } = synth(values);
+      // The worker's own security group and the flow runs' admit nothing; only a NAT instance takes traffic, from the VPC.
       const ingress = Object.values(resources(json, "aws_vpc_security_group_ingress_rule"));
-      expect(ingress.every((rule) => rule.cidr_ipv4 === "10.0.0.0/16")).toBe(true);
-      expect(Object.keys(resources(json, "aws_secretsmanager_secret"))).toHaveLength(1);
-      expect(Object.values(resources(json, "aws_cloudwatch_log_group")).every((group) => group.retention_in_days > 0)).toBe(true);
-    }
-  });
+      for (const rule of ingress) {
+        expect(rule.security_group_id).toBe("${aws_security_group.network_nat_instance_security_group.id}");
+        expect(rule.cidr_ipv4).toBe("10.0.0.0/16");
+      }
+      expect(ingress).toHaveLength(values.internet_egress === "nat_instance" ? 1 : 0);
+      for (const group of Object.values(resources(json, "aws_security_group"))) expect(group.ingress ?? []).toEqual([]);
+      const service = only(json, "aws_ecs_service");
+      expect(service.network_configuration.assign_public_ip).toBe(publicIp);
+      const worker = JSON.parse(resources(json, "aws_ecs_task_definition").worker_task_definition.container_definitions)[0];
+      expect(worker.secrets).toEqual([{ name: "PREFECT_API_KEY", valueFrom: "${aws_secretsmanager_secret.secrets_secret.arn}" }]);
+      expect((worker.environment ?? []).map((e: { name: string }) => e.name)).not.toContain("PREFECT_API_KEY");
+      const groups = Object.values(resources(json, "aws_cloudwatch_log_group"));
+      expect(groups.length).toBeGreaterThanOrEqual(2);
+      for (const group of groups) expect(group.retention_in_days).toBeGreaterThan(0);
+    },
+  );
 
   it("GIVEN --compare THEN there is a row per egress mode, and modes these settings rule out are shown, not priced", () => {
     const { output } = priced("starter.tfvars", true);

@@ -252,7 +252,7 @@ describe("cost estimate", () => {
     expect(PRICE_FILE.sources.fargate_spot_discount).toContain("aws.amazon.com/fargate/pricing");
   });
 
-  it("prices a plan the same way as the synthesized stack it came from", () => {
+  it("GIVEN a plan THEN only its creations are counted: a deleted NAT gateway is not priced, and an endpoint is priced in each of its subnets", () => {
     const plan = {
       resource_changes: [
         { mode: "managed", type: "aws_nat_gateway", change: { actions: ["create"], after: {}, after_unknown: { id: true } } },

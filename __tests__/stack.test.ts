@@ -4,7 +4,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { terraformJsonEncode } from "../src/stacks/variables";
-import { only, resources, synth } from "./support/synth";
+import { only, resources, settingsProblems, synth } from "./support/synth";
 
 describe("providers and state backend", () => {
   const { text, json } = synth({ tags: { Team: "data" } });
@@ -47,7 +47,24 @@ describe("Terraform variables", () => {
   });
 
   it("checks Prefect ids at plan time with the same UUID rule the app uses", () => {
-    expect(json.variable.prefect_account_id.validation[0].condition).toContain("can(regex(");
+    const samples = [
+      "0b5c1a2e-1111-4222-8333-944455556666",
+      "0B5C1A2E-1111-4222-8333-944455556666",
+      "0b5c1a2e11114222833394445555666",
+      "0b5c1a2e-1111-4222-8333-9444555566667",
+      " 0b5c1a2e-1111-4222-8333-944455556666",
+      "my-account",
+      "",
+    ];
+    for (const key of ["prefect_account_id", "prefect_workspace_id"]) {
+      const condition: string = json.variable[key].validation[0].condition;
+      const pattern = /can\(regex\("((?:[^"\\]|\\.)*)", var\.(\w+)\)\)/.exec(condition);
+      expect(pattern?.[2]).toBe(key);
+      // Terraform's regex is RE2; this pattern uses only syntax RE2 and JavaScript read alike.
+      const planTime = new RegExp(JSON.parse(`"${pattern![1]}"`));
+      for (const sample of samples) expect(planTime.test(sample), sample).toBe(settingsProblems({ [key]: sample }) === "");
+    }
+    expect(samples.filter((sample) => settingsProblems({ prefect_account_id: sample }) === "")).toEqual([samples[0]]);
   });
 
   it("fails the plan when a synth-time setting differs from the value the stack was built with", () => {

@@ -11,8 +11,11 @@ import {
   terraformTooling,
 } from "./support/terraform";
 import { summarizePlan } from "../src/review/plan-summary";
-import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
-import { CANARY_API_KEY, PLAN_TIME_ENV, synth, synthState, type TerraformJson, VARIANTS } from "./support/synth";
+import { costMarkdown, estimate, inventoryOf, resourcesOfPlan, resourcesOfSynth } from "../src/review/cost";
+import { expectNoCanary, PLAN_TIME_ENV, SECRET_CANARIES, synth, synthState, type TerraformJson, VARIANTS } from "./support/synth";
+import { SECRET_KEYS } from "../src/settings";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * The real-Terraform tier: every stack variant the other tests use, and the state bootstrap stack, is
@@ -143,16 +146,42 @@ describe("real Terraform: validate and a create-only plan of every variant", () 
     expect(summary).toContain(`| NAT gateway hours | ${nats} × 730 h`);
     expect(summary).toContain("`module.default.network_vpc`");
     expect(summary).toContain("### Estimated monthly cost");
-    expect(summary).not.toContain(CANARY_API_KEY);
+    expectNoCanary(summary, "the plan summary");
   });
 
-  it("shows the API key nowhere in plan output or plan JSON", () => {
-    expect(result.text).not.toContain(CANARY_API_KEY);
-    expect(JSON.stringify(result.json)).not.toContain(CANARY_API_KEY);
+  it.each(Object.keys(CASES))("prices the %s plan exactly as the stack it was planned from", (name) => {
+    const fromPlan = estimate(inventoryOf(resourcesOfPlan({ ...result.json, resource_changes: moduleChanges(result.json, name) }), "us-east-1"));
+    const fromSynth = estimate(inventoryOf(resourcesOfSynth(synthesized[name]), "us-east-1"));
+    expect(fromPlan.lines).toEqual(fromSynth.lines);
+    expect(fromPlan.total).toBeGreaterThan(0);
+  });
+
+  it("GIVEN every secret as a TF_VAR_ canary THEN the stacks use each, and plan output, plan JSON and the plan file show none", () => {
+    for (const key of SECRET_KEYS) expect(PLAN_TIME_ENV[`TF_VAR_${key}` as keyof typeof PLAN_TIME_ENV]).toBe(SECRET_CANARIES[key]);
+    const uses = (key: string) => Object.values(synthesized).some((json) => JSON.stringify(json.resource).includes(`var.${key}`));
+    expect(SECRET_KEYS.filter((key) => !uses(key))).toEqual([]);
+    expectNoCanary(result.text, "plan output");
+    expectNoCanary(JSON.stringify(result.json), "plan JSON");
+    expectNoCanary(readFileSync(join(result.dir, "plan.bin")).toString("latin1"), "the saved plan file");
   });
 });
 
 describe("real Terraform: plan-time checks", () => {
+  it("GIVEN every secret as a canary in a var file (as terraform.tfvars reaches Terraform) THEN plan output and plan JSON show none", () => {
+    const root = modulesRoot({ cloud: synthesized.manual_pool, server: synthesized.prefect_server_public });
+    const file = Object.entries(SECRET_CANARIES)
+      .map(([key, canary]) => `${key} = ${JSON.stringify(canary)}`)
+      .concat(['prefect_account_id = "0b5c1a2e-1111-4222-8333-944455556666"', 'prefect_workspace_id = "1b5c1a2e-1111-4222-8333-944455556666"'])
+      .join("\n");
+    writeFileSync(join(root, "secrets.tfvars"), `${file}\n`);
+    terraform(root, ["init", "-input=false"]);
+    const plan = terraform(root, ["plan", "-input=false", "-var-file=secrets.tfvars", "-out=plan.bin"]);
+    const json = terraform(root, ["show", "-json", "plan.bin"]).stdout;
+    expect(JSON.parse(json).resource_changes.length).toBeGreaterThan(0);
+    expectNoCanary(plan.output, "plan output");
+    expectNoCanary(json, "plan JSON");
+  });
+
   it("refuses a changed synth-time setting and a Prefect id that is not a UUID, naming each", () => {
     const root = modulesRoot({ checks: synthesized.manual_pool }, { checks: { worker_cpu: 1024, prefect_account_id: "my-account" } });
     terraform(root, ["init", "-input=false"]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import reference from "../src/work-pool/prefect-aws-ecs-base-job-template.json";
 import { buildBaseJobTemplate, placeholdersIn, type TemplateValues, templateProblems } from "../src/work-pool/template";
-import { synth, VARIANTS, type Variant } from "./support/synth";
+import { expectNoCanary, SECRET_CANARIES, synth, VARIANTS, type Variant } from "./support/synth";
 
 const VALUES: TemplateValues = {
   clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/prefect-ecs-dev",
@@ -122,23 +122,37 @@ describe("base job template: this stack's values as defaults", () => {
     });
   });
 
-  it("never holds a credential value, only the secret's ARN", () => {
-    expect(JSON.stringify(template)).not.toMatch(/pnu_/);
+  it.each([
+    ["prefect_api_key", {}, "prefect_api_key_secret_arn"],
+    ["prefect_api_auth_string", VARIANTS.self_hosted, "prefect_api_auth_string_secret_arn"],
+  ] as const)("GIVEN %s to the app THEN the stack's template holds the secret's ARN, never the value", (key, variant, arnVariable) => {
+    const { json } = synth({ ...variant, [key]: SECRET_CANARIES[key] });
+    const stackTemplate = JSON.parse((json as any).locals.base_job_template);
+    expect(stackTemplate.variables.properties[arnVariable].default).toBe("${aws_secretsmanager_secret.secrets_secret.arn}");
+    expectNoCanary(JSON.stringify(stackTemplate), "the base job template");
   });
 });
 
+// Prefect's rule, as prefect/server/schemas/actions.py validate_base_job_template (3.6.28) enforces it: both
+// sections non-empty, every placeholder of job_configuration declared in variables.properties, no exemptions.
 describe("Prefect's server validation rule", () => {
-  it("rejects a template without variables or job_configuration", () => {
-    expect(templateProblems({ job_configuration: {} })).toEqual(["variables is missing"]);
-    expect(templateProblems({ variables: { properties: {} } })).toEqual(["job_configuration is missing"]);
+  it("rejects a template whose variables or job_configuration is missing or empty (the server's 422)", () => {
+    expect(templateProblems({ job_configuration: { a: "x" } })).toEqual(["variables is missing or empty"]);
+    expect(templateProblems({ variables: { properties: {} } })).toEqual(["job_configuration is missing or empty"]);
+    expect(templateProblems({ job_configuration: {}, variables: { properties: { a: {} } } })).toEqual(["job_configuration is missing or empty"]);
+    expect(templateProblems({ job_configuration: { a: "x" }, variables: {} })).toEqual(["variables is missing or empty"]);
   });
 
-  it("rejects a placeholder that is not a variable, and exempts block references", () => {
+  it("rejects a placeholder that is not a variable, block and variable references included (the server exempts none)", () => {
     const template = {
-      job_configuration: { a: "{{ known }}", b: ["x {{ missing }}"], c: "{{ prefect.blocks.secret.x }}" },
+      job_configuration: { a: "{{ known }}", b: ["x {{ missing }}"], c: "{{ prefect.blocks.secret.x }}", d: { e: "{{prefect.variables.v}}" } },
       variables: { properties: { known: {} } },
     };
-    expect(templateProblems(template)).toEqual(["job_configuration uses {{ missing }}, which is not a key of variables.properties"]);
+    expect(templateProblems(template)).toEqual([
+      "job_configuration uses {{ missing }}, which is not a key of variables.properties",
+      "job_configuration uses {{ prefect.blocks.secret.x }}, which is not a key of variables.properties",
+      "job_configuration uses {{ prefect.variables.v }}, which is not a key of variables.properties",
+    ]);
   });
 
   it.each(Object.keys(VARIANTS) as Variant[])("accepts the template the %s stack renders", (variant) => {

@@ -181,7 +181,7 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     const broken = JSON.stringify({ job_configuration: { cluster: "{{ cluster }}" }, variables: { properties: {} } });
     const result = run(create.command, create.environment, { templateText: broken });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("unknown placeholders: cluster");
+    expect(result.stderr).toContain("undeclared variable(s): cluster");
     // inspect, the refused create, the refused fallback update; no queue is touched.
     expect(result.calls.map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create", "work-pool update"]);
   });
@@ -199,7 +199,7 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
 
   it("GIVEN the create command WHEN it succeeds or fails THEN its temporary template file is removed", () => {
     expect(run(create.command, create.environment).leftInTmp).toEqual([]);
-    const failed = run(create.command, create.environment, { templateText: "{}" });
+    const failed = run(create.command, create.environment, { templateText: '{"job_configuration": {}}' });
     expect(failed.status).not.toBe(0);
     expect(failed.calls).toHaveLength(3);
     expect(failed.leftInTmp).toEqual([]);

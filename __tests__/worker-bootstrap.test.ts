@@ -131,7 +131,7 @@ describe("the worker's pool step with an in-stack server, in a shell with a stan
     const broken = gzipSync(JSON.stringify({ job_configuration: { cluster: "{{ cluster }}" }, variables: { properties: {} } })).toString("base64");
     const result = await run({ template: broken });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("unknown placeholders: cluster");
+    expect(result.stderr).toContain("undeclared variable(s): cluster");
     expect(result.calls.some((c) => c.args[0] === "worker")).toBe(false);
   });
 });

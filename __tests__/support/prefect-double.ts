@@ -6,8 +6,9 @@ import { join } from "node:path";
 /**
  * A test double for the Prefect CLI (named as such: the logic under test is the project's own shell
  * commands). It records its arguments and environment to DOUBLE_LOG and, for `work-pool create`, checks the
- * template file the way Prefect's server does: both sections present, every `{{ name }}` placeholder of
- * job_configuration a key of variables.properties. DOUBLE_MODE selects a refusal for the delete command, or
+ * template file with its own copy of Prefect's server rule (not the project's templateProblems): both sections
+ * present and non-empty, every `{{ name }}` placeholder of job_configuration a key of variables.properties, with
+ * no exemption for `prefect.…` names. DOUBLE_MODE selects a refusal for the delete command, or
  * "refuse-create" for a create or update the server turns down; DOUBLE_POOL_EXISTS=1 makes the pool exist.
  */
 const PREFECT_DOUBLE = `#!${process.execPath}
@@ -25,12 +26,21 @@ if (args[0] === "work-pool" && args[1] === "create" && process.env.DOUBLE_POOL_E
 }
 if (file && mode === "refuse-create") { console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '401 Unauthorized'"); process.exit(1); }
 if (file) {
+  // The server's own rule, written here apart from the project's templateProblems: validate_base_job_template in
+  // prefect/server/schemas/actions.py (3.6.28) and PLACEHOLDER_CAPTURE_REGEX in prefect/utilities/templating.
   const template = JSON.parse(templateText);
-  if (!template.job_configuration || !template.variables) { console.error("invalid template"); process.exit(2); }
-  const known = new Set(Object.keys(template.variables.properties));
-  const missing = (JSON.stringify(template.job_configuration).match(/\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}/g) || [])
-    .map((p) => p.replace(/[{}\\s]/g, "")).filter((n) => !n.startsWith("prefect.") && !known.has(n));
-  if (missing.length) { console.error("unknown placeholders: " + missing.join(",")); process.exit(2); }
+  const truthy = (v) => v !== null && v !== undefined && v !== "" && v !== false && v !== 0 && !(typeof v === "object" && Object.keys(v).length === 0);
+  if (Object.keys(template).length > 0) {
+    if (!(truthy(template.job_configuration) && truthy(template.variables))) {
+      console.error("422 Unprocessable Entity: The \`base_job_template\` must contain both a \`job_configuration\` key and a \`variables\` key."); process.exit(2);
+    }
+    const found = new Set();
+    for (const value of Object.values(template.job_configuration))
+      for (const m of JSON.stringify(value).matchAll(/\\{\\{\\s*([\\w.\\-\\[\\]$]+)\\s*\\}\\}/g)) found.add(m[1]);
+    const provided = new Set(Object.keys(template.variables.properties || {}));
+    const missing = [...found].filter((name) => !provided.has(name));
+    if (missing.length) { console.error("422 Unprocessable Entity: Your job configuration uses the following undeclared variable(s): " + missing.join(" ,") + "."); process.exit(2); }
+  }
   console.log((args[1] === "update" ? "Updated" : "Created") + " work pool " + args[2]);
 }
 if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === "default" ? 0 : 1);

@@ -1,4 +1,5 @@
 import { Testing } from "cdktf";
+import { expect } from "vitest";
 import { estimate, type Estimate, inventoryOf, resourcesOfSynth } from "../../src/review/cost";
 import { parseSettings, type SettingsInput } from "../../src/settings";
 import { PrefectEcsStack } from "../../src/stack";
@@ -78,16 +79,31 @@ export function only(json: TerraformJson, type: string): Record<string, any> {
   return all[0];
 }
 
-/** Plan-time variable values for Terraform runs, with a canary API key that must never surface. */
-export const CANARY_API_KEY = "pnu_CANARY_7a3f0e_must_never_appear";
-/** The in-stack server's database password canary: like the key, it must never surface. */
-export const CANARY_DB_PASSWORD = "dbpw_CANARY_41c9e2_must_never_appear";
+/**
+ * A canary value for every secret setting (SECRET_KEYS): valid for its setting, unique, and never to surface
+ * in cdk.tf.json, plan output, state, task definitions or messages. secret-canaries.test.ts fails when a
+ * secret setting has no canary here.
+ */
+export const SECRET_CANARIES: Readonly<Record<string, string>> = {
+  prefect_api_key: "pnu_CANARY_7a3f0e_must_never_appear",
+  prefect_api_auth_string: "admin:auth_CANARY_5d20b4_must_never_appear",
+  prefect_server_db_password: "dbpw_CANARY_41c9e2_must_never_appear",
+};
+export const CANARY_API_KEY = SECRET_CANARIES.prefect_api_key;
+export const CANARY_DB_PASSWORD = SECRET_CANARIES.prefect_server_db_password;
+
+/** Fails naming the first secret canary found in text (the canary itself is only in the test source). */
+export function expectNoCanary(text: string, where = "the output"): void {
+  for (const [key, canary] of Object.entries(SECRET_CANARIES)) expect(text.includes(canary), `${key}'s canary in ${where}`).toBe(false);
+}
+
+/** Plan-time variable values for Terraform runs: the Prefect ids, and every secret as its canary. */
 export const PLAN_TIME_ENV = {
   TF_VAR_prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666",
   TF_VAR_prefect_workspace_id: "1b5c1a2e-1111-4222-8333-944455556666",
-  TF_VAR_prefect_api_key: CANARY_API_KEY,
-  TF_VAR_prefect_api_auth_string: `admin:${CANARY_API_KEY}`,
-  TF_VAR_prefect_server_db_password: CANARY_DB_PASSWORD,
+  TF_VAR_prefect_api_key: SECRET_CANARIES.prefect_api_key,
+  TF_VAR_prefect_api_auth_string: SECRET_CANARIES.prefect_api_auth_string,
+  TF_VAR_prefect_server_db_password: SECRET_CANARIES.prefect_server_db_password,
 };
 
 /** Every problem the settings validation reports for these values, as one message ("" when they are valid). */

@@ -135,6 +135,8 @@ export function terraform(dir: string, args: string[], opts: { env?: NodeJS.Proc
 export interface PlanResult {
   readonly text: string;
   readonly json: any;
+  /** The root module's folder; the saved plan is plan.bin in it. */
+  readonly dir: string;
 }
 
 /** Like terraform(), without blocking the event loop, so two commands can run at once. */
@@ -166,7 +168,7 @@ export async function initValidatePlan(dir: string, env: NodeJS.ProcessEnv = {})
     terraformAsync(dir, ["plan", "-input=false", "-out=plan.bin"], { env }),
   ]);
   const show = terraform(dir, ["show", "-json", "plan.bin"], { env });
-  return { text: plan.output, json: JSON.parse(show.stdout) };
+  return { text: plan.output, json: JSON.parse(show.stdout), dir };
 }
 
 /** Counts planned creations by resource type. */

@@ -11,7 +11,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { stackOutput } from "../stacks/outputs";
 
 /** ECS stop codes of a worker task that did not stop for a deployment or a scale-in. */
-export const WORKER_FAILURE_STOP_CODES = ["TaskFailedToStart", "EssentialContainerExited", "SpotInterruption"] as const;
+const WORKER_FAILURE_STOP_CODES = ["TaskFailedToStart", "EssentialContainerExited", "SpotInterruption"] as const;
 
 export interface AlarmsProps {
   readonly namePrefix: string;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { vpcCidrError } from "../network/cidr";
 import { namePrefix } from "../naming";
 import { fargateSizeError } from "../compute/fargate";
-import { type ParsedSettings, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
+import { type ParsedSettings, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../versions";
 import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
 
@@ -46,9 +46,6 @@ export class SettingsError extends Error {
 
 const show = (value: unknown): string =>
   value === undefined ? "(missing)" : typeof value === "number" && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
-
-/** Settings whose values are credentials: no message ever shows them, whatever their type. */
-export const SECRET_KEYS: readonly SettingKey[] = ["prefect_api_key", "prefect_api_auth_string", "prefect_server_db_password"];
 
 /** A setting's value as messages may show it: credentials hidden, a password in a URL masked. */
 function showSetting(key: string, value: unknown): string {

@@ -53,6 +53,8 @@ const checked = <T extends z.ZodType>(schema: T, ...checks: ((value: z.output<T>
       if (message) ctx.addIssue({ code: "custom", message });
     }
   });
+/** Marks a credential: SECRET_KEYS is read from this mark, so no message shows the value and the app never writes it out. */
+const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
 const noRepeats = (what: string) => (values: string[]) =>
   new Set(values).size !== values.length ? `it lists a ${what} twice; list each once` : undefined;
 const atMost = (max: number, why: string) => (values: string[]) => (values.length > max ? `it lists ${values.length}; ${why}` : undefined);
@@ -112,9 +114,9 @@ export const settingsSchema = z
     prefect_workspace_id: str("a Prefect Cloud workspace id (UUID)", UUID).optional(),
     prefect_api_url: checked(str('an http(s) URL ending in /api, e.g. "https://prefect.example.com/api"'), apiUrlError).optional(),
     prefect_api_allow_plain_http: bool().default(false),
-    prefect_api_key: str("a non-empty Prefect API key").optional(),
+    prefect_api_key: secret(str("a non-empty Prefect API key").optional()),
     prefect_api_key_version: int(1, 1_000_000).default(1),
-    prefect_api_auth_string: str('a non-empty auth string such as "admin:pass"').optional(),
+    prefect_api_auth_string: secret(str('a non-empty auth string such as "admin:pass"').optional()),
     self_hosted_auth: oneOf(["none", "auth_string"] as const).default("none"),
     existing_api_key_secret_arn: str(
       "a full Secrets Manager secret ARN (ending in the 6-character suffix), optionally followed by :<json-key>",
@@ -244,9 +246,11 @@ export const settingsSchema = z
       /^((rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254})$/,
     ).optional(),
     // RDS: 8-128 printable ASCII characters except /, ', ", @ and space.
-    prefect_server_db_password: str("8-128 printable ASCII characters except /, ', \", @ and space", /^[\x21-\x7e]{8,128}$/)
-      .refine((v) => !/[/'"@]/.test(v), { error: "8-128 printable ASCII characters except /, ', \", @ and space" })
-      .optional(),
+    prefect_server_db_password: secret(
+      str("8-128 printable ASCII characters except /, ', \", @ and space", /^[\x21-\x7e]{8,128}$/)
+        .refine((v) => !/[/'"@]/.test(v), { error: "8-128 printable ASCII characters except /, ', \", @ and space" })
+        .optional(),
+    ),
     prefect_server_db_password_version: int(1, 1_000_000).default(1),
 
     // --- Alarms and budget (opt-in: an email address and/or an existing SNS topic)
@@ -297,3 +301,6 @@ export const PLAN_TIME_KEYS = [
 ] as const;
 
 export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];
+
+/** Settings whose values are credentials (marked secret() above): no message ever shows them, whatever their type. */
+export const SECRET_KEYS: readonly SettingKey[] = SETTING_KEYS.filter((key) => settingsSchema.shape[key].meta()?.secret === true);

@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable } from "cdktf";
 import type { z } from "zod";
 import { literal } from "../literal";
-import { type Deployment, PLAN_TIME_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "../settings";
+import { type Deployment, PLAN_TIME_KEYS, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "../settings";
 
 /** Plan-time inputs the stack uses, as Terraform expressions (`${var.…}`). */
 export interface PlanTimeInputs {
@@ -33,7 +33,9 @@ export function declareVariables(
   needs: PlanTimeNeeds,
   options: { readonly checkSynthTimeValues?: boolean } = {},
 ): PlanTimeInputs {
-  const planTime = (key: (typeof PLAN_TIME_KEYS)[number], required: boolean, description: string, sensitive = false) => {
+  const planTime = (key: (typeof PLAN_TIME_KEYS)[number], required: boolean, description: string) => {
+    // A credential (secret() in the schema) is sensitive and ephemeral: never in state or plan output.
+    const sensitive = SECRET_KEYS.includes(key);
     const variable = new TerraformVariable(stack, key, {
       type: "string",
       description,
@@ -64,16 +66,15 @@ export function declareVariables(
   uuidCheck(accountId, "your Prefect Cloud account id");
   const workspaceId = planTime("prefect_workspace_id", needs.accountAndWorkspace, "Prefect Cloud workspace id (UUID).");
   uuidCheck(workspaceId, "your Prefect Cloud workspace id");
-  const apiKey = planTime("prefect_api_key", needs.apiKey, "Prefect API key; pass it as TF_VAR_prefect_api_key or in terraform.tfvars.", true);
+  const apiKey = planTime("prefect_api_key", needs.apiKey, "Prefect API key; pass it as TF_VAR_prefect_api_key or in terraform.tfvars.");
   nonEmptyWhenRequired(apiKey, needs.apiKey);
-  const authString = planTime("prefect_api_auth_string", needs.authString, "PREFECT_API_AUTH_STRING for a self-hosted server (user:password).", true);
+  const authString = planTime("prefect_api_auth_string", needs.authString, "PREFECT_API_AUTH_STRING for a self-hosted server (user:password).");
   nonEmptyWhenRequired(authString, needs.authString);
 
   const dbPassword = planTime(
     "prefect_server_db_password",
     needs.serverDbPassword,
     "Master password of the in-stack Prefect server's database (prefect_server = true); pass it as TF_VAR_prefect_server_db_password.",
-    true,
   );
   if (needs.serverDbPassword) {
     // RDS's rule for PostgreSQL master passwords; the message never shows the value.

@@ -130,18 +130,21 @@ export function placeholdersIn(value: unknown): string[] {
 }
 
 /**
- * Prefect's server accepts a base job template only with both sections, and only when each
- * placeholder in job_configuration names a variable (block references, `prefect.…`, are exempt).
- * Returns the problems; an empty list means the server will accept it.
+ * What Prefect's server refuses (HTTP 422) in a base job template, after validate_base_job_template in
+ * prefect/server/schemas/actions.py (3.6.28): job_configuration and variables both present and non-empty, and
+ * every `{{ name }}` placeholder of job_configuration a key of variables.properties, `prefect.blocks.…` and
+ * `prefect.variables.…` included (the server exempts none). The server accepts `{}` (no template); this stack
+ * never sends one, so it counts as missing sections here. Returns the problems; none means the server accepts it.
  */
 export function templateProblems(template: unknown): string[] {
-  if (template === null || typeof template !== "object") return ["the template is not a JSON object"];
+  if (template === null || typeof template !== "object" || Array.isArray(template)) return ["the template is not a JSON object"];
   const { job_configuration, variables } = template as Partial<BaseJobTemplate>;
+  const empty = (section: unknown) => section === null || typeof section !== "object" || Object.keys(section).length === 0;
   const problems: string[] = [];
-  if (!job_configuration) problems.push("job_configuration is missing");
-  if (!variables) problems.push("variables is missing");
-  if (!job_configuration || !variables) return problems;
-  const known = new Set(Object.keys(variables.properties ?? {}));
-  const unknown = [...new Set(placeholdersIn(job_configuration))].filter((name) => !name.startsWith("prefect.") && !known.has(name));
+  if (empty(job_configuration)) problems.push("job_configuration is missing or empty");
+  if (empty(variables)) problems.push("variables is missing or empty");
+  if (problems.length) return problems;
+  const known = new Set(Object.keys(variables!.properties ?? {}));
+  const unknown = [...new Set(placeholdersIn(job_configuration))].filter((name) => !known.has(name));
   return unknown.map((name) => `job_configuration uses {{ ${name} }}, which is not a key of variables.properties`);
 }

@@ -1,0 +1,108 @@
+/**
+ * The bugs `npm run mutate` plants, one at a time, each named after the behaviour it breaks. Each must make
+ * at least one test of `tests` fail; a mutation all of them pass is a hole in the suite. `find` must occur
+ * exactly once in `file` (mutations.test.ts checks that, so the list keeps up with the code).
+ */
+export interface Mutation {
+  /** The behaviour the planted bug breaks, as an operator would notice it. */
+  readonly behaviour: string;
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
+  /** The test files that must catch it. */
+  readonly tests: readonly string[];
+}
+
+export const MUTATIONS: readonly Mutation[] = [
+  {
+    behaviour: "the database password in terraform.tfvars is written into cdk.tf.json",
+    file: "src/stack.ts",
+    find: "password: inputs.prefectServerDbPassword,",
+    replace: "password: settings.prefect_server_db_password ?? inputs.prefectServerDbPassword,",
+    tests: ["__tests__/secret-canaries.test.ts"],
+  },
+  {
+    behaviour: "the API key in terraform.tfvars is written into cdk.tf.json",
+    file: "src/stack.ts",
+    find: "prefect_api_key: inputs.prefectApiKey,",
+    replace: "prefect_api_key: settings.prefect_api_key ?? inputs.prefectApiKey,",
+    tests: ["__tests__/secret-canaries.test.ts"],
+  },
+  {
+    behaviour: "the auth string in terraform.tfvars is written into cdk.tf.json",
+    file: "src/stack.ts",
+    find: "prefect_api_auth_string: inputs.prefectApiAuthString };",
+    replace: "prefect_api_auth_string: settings.prefect_api_auth_string ?? inputs.prefectApiAuthString };",
+    tests: ["__tests__/secret-canaries.test.ts"],
+  },
+  {
+    behaviour: "TF_VAR_prefect_api_key is read at synth and written into cdk.tf.json",
+    file: "src/stack.ts",
+    find: "prefect_api_key: inputs.prefectApiKey,",
+    replace: "prefect_api_key: process.env.TF_VAR_prefect_api_key ?? inputs.prefectApiKey,",
+    tests: ["__tests__/secret-canaries.test.ts"],
+  },
+  {
+    behaviour: "the database password loses its secret mark, so messages show it",
+    file: "src/settings/schema.ts",
+    find: "prefect_server_db_password: secret(",
+    replace: "prefect_server_db_password: ((unmarked: z.ZodType) => unmarked)(",
+    tests: ["__tests__/secret-canaries.test.ts"],
+  },
+  {
+    behaviour: "a refused setting's message shows a secret's value",
+    file: "src/settings/index.ts",
+    find: 'return value === undefined ? "(missing)" : "(hidden)";',
+    replace: "return show(value);",
+    tests: ["__tests__/secret-canaries.test.ts"],
+  },
+  {
+    behaviour: "the flow runs' base job template carries the API key instead of its secret's ARN",
+    file: "src/stack.ts",
+    find: "valueFrom: secrets.credential.valueFrom }",
+    replace: "valueFrom: settings.prefect_api_key ?? secrets.credential.valueFrom }",
+    tests: ["__tests__/work-pool-template.test.ts"],
+  },
+  {
+    behaviour: "a misspelt ECS stop code: the worker-failure notification never fires for an exited container",
+    file: "src/monitoring/alarms.ts",
+    find: '"EssentialContainerExited"',
+    replace: '"EssentialContainerExit"',
+    tests: ["__tests__/alarms.test.ts"],
+  },
+  {
+    behaviour: "the plan-time Prefect id check accepts any text",
+    file: "src/settings/schema.ts",
+    find: 'export const UUID_RE2 = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";',
+    replace: 'export const UUID_RE2 = "^.+$";',
+    tests: ["__tests__/stack.test.ts"],
+  },
+  {
+    behaviour: "the template check lets prefect.* placeholders through, which Prefect's server refuses (422)",
+    file: "src/work-pool/template.ts",
+    find: ".filter((name) => !known.has(name));",
+    replace: '.filter((name) => !name.startsWith("prefect.") && !known.has(name));',
+    tests: ["__tests__/work-pool-template.test.ts"],
+  },
+  {
+    behaviour: "the template check accepts an empty job_configuration or variables, which Prefect's server refuses (422)",
+    file: "src/work-pool/template.ts",
+    find: 'typeof section !== "object" || Object.keys(section).length === 0;',
+    replace: 'typeof section !== "object";',
+    tests: ["__tests__/work-pool-template.test.ts"],
+  },
+  {
+    behaviour: "the task security groups of the starter profiles admit SSH from anywhere",
+    file: "src/network/security-groups.ts",
+    find: "      tags: { Name: props.name },",
+    replace: '      tags: { Name: props.name },\n      ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }],',
+    tests: ["__tests__/internet-egress.test.ts"],
+  },
+  {
+    behaviour: "a plan's interface endpoints are priced in one AZ whatever their subnets (plan and synth prices differ)",
+    file: "src/review/cost.ts",
+    find: "lengths[attribute] = expression.constant_value.length;",
+    replace: "lengths[attribute] = 1;",
+    tests: ["__tests__/terraform-plan.test.ts"],
+  },
+];
