@@ -5,6 +5,8 @@ import { TERRAFORM_TIER } from "./vitest.config";
 export default defineConfig({
   test: {
     include: TERRAFORM_TIER,
+    // Gets hashicorp/aws once (mirror or registry), or stops the tier with one line saying how.
+    globalSetup: ["__tests__/support/terraform-global-setup.ts"],
     setupFiles: ["__tests__/support/matchers.ts"],
     testTimeout: 120_000,
     hookTimeout: 300_000,

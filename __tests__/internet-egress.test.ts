@@ -260,7 +260,16 @@ describe("container_insights", () => {
     const { json } = synth({ container_insights: false });
     expect(byId(json, "aws_ecs_cluster", "cluster_cluster").setting).toEqual([{ name: "containerInsights", value: "disabled" }]);
     expect(monthlyCost({ container_insights: false }).lines.map((l) => l.item)).not.toContain("Container Insights metrics");
-    expect(monthlyCost({}).lines.map((l) => l.item)).toContain("Container Insights metrics");
+    expect(monthlyCost({ container_insights: true }).lines.map((l) => l.item)).toContain("Container Insights metrics");
+  });
+
+  it("GIVEN container_insights unset THEN it is on exactly when alarms are, so nothing pays for metrics no alarm reads", () => {
+    const setting = (values: Record<string, unknown>) => byId(synth(values).json, "aws_ecs_cluster", "cluster_cluster").setting[0].value;
+    expect(setting({})).toBe("disabled");
+    expect(setting({ alarm_email: "ops@example.com" })).toBe("enabled");
+    expect(setting({ alarm_sns_topic_arn: "arn:aws:sns:us-east-1:123456789012:ops" })).toBe("enabled");
+    expect(setting({ alarm_email: "ops@example.com", container_insights: false })).toBe("disabled");
+    expect(setting({ container_insights: true })).toBe("enabled");
   });
 });
 

@@ -133,9 +133,10 @@ describe("cost estimate", () => {
     expect(result.total).toBeCloseTo(result.lines.reduce((sum, l) => sum + l.monthly, 0));
   });
 
-  it("GIVEN Container Insights, always on THEN its custom metrics are priced (cluster, one service, the assumed task families)", () => {
+  it("GIVEN Container Insights THEN its custom metrics are priced (cluster, one service, the assumed task families); off, none", () => {
     const metrics = 10 + 13 + 8 * DEFAULT_ASSUMPTIONS.taskFamilies;
-    expect(line(costOf(), "Container Insights")?.monthly).toBeCloseTo(metrics * PRICES.custom_metric_month);
+    expect(line(costOf({ container_insights: true }), "Container Insights")?.monthly).toBeCloseTo(metrics * PRICES.custom_metric_month);
+    expect(line(costOf(), "Container Insights")).toBeUndefined();
   });
 
   it("GIVEN a VPC flow log to CloudWatch Logs THEN its assumed ingestion is priced as vended logs; an existing VPC has none", () => {

@@ -4,7 +4,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { terraformJsonEncode } from "../src/stacks/variables";
-import { only, resources, settingsProblems, synth } from "./support/synth";
+import { only, resources, settingsProblems, synth, synthState } from "./support/synth";
 
 describe("providers and state backend", () => {
   const { text, json } = synth({ tags: { Team: "data" } });
@@ -14,6 +14,11 @@ describe("providers and state backend", () => {
       region: "us-east-1",
       default_tags: [{ tags: { Team: "data", Project: "prefect-ecs", Environment: "dev", ManagedBy: "cdktf" } }],
     });
+  });
+
+  it("requires Terraform 1.11 or later in both stacks (write-only arguments and ephemeral variables need it)", () => {
+    expect(json.terraform.required_version).toBe(">= 1.11");
+    expect(synthState({ state_bucket: "acme-tfstate" }).json.terraform.required_version).toBe(">= 1.11");
   });
 
   it("GIVEN no state_bucket THEN state is local, at the project root, with no absolute path", () => {
@@ -133,8 +138,8 @@ describe("registry", () => {
 describe("cluster and logs", () => {
   const { text, json } = synth();
 
-  it("turns on Container Insights", () => {
-    expect(text).toHaveResourceWithProperties(EcsCluster, { name: "prefect-ecs-dev", setting: [{ name: "containerInsights", value: "enabled" }] });
+  it("leaves Container Insights off by default: no alarm reads its metrics", () => {
+    expect(text).toHaveResourceWithProperties(EcsCluster, { name: "prefect-ecs-dev", setting: [{ name: "containerInsights", value: "disabled" }] });
   });
 
   it("offers FARGATE and FARGATE_SPOT with FARGATE as the default strategy", () => {

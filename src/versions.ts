@@ -12,3 +12,10 @@ export const DEFAULT_WORKER_IMAGE = `prefecthq/prefect-aws:${PREFECT_AWS_VERSION
 
 /** The plain Prefect image at the same version: flows build from it, and the in-stack server (`prefect_server`) runs it. */
 export const PREFECT_IMAGE = `prefecthq/prefect:${PREFECT_VERSION}-python${PYTHON_VERSION}`;
+
+/**
+ * The Terraform every stack needs: write-only arguments (the secrets' `secret_string_wo`, the database's
+ * `password_wo`) arrived in 1.11, ephemeral variables in 1.10. Older versions fail with this constraint's
+ * message instead of an unknown-argument error deep in the plan.
+ */
+export const TERRAFORM_REQUIRED_VERSION = ">= 1.11";

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { MOTO_INSTALL_HINT, requireMoto } from "./emulator";
-import { terraformTooling } from "./terraform";
+import { ensureAwsProvider } from "./terraform";
 
 /**
  * Runs once before the emulator tier: without moto's server (or Terraform) no lane can run, so the tier
@@ -15,7 +15,7 @@ export default function setup(): void {
     process.exit(1);
   }
   try {
-    terraformTooling();
+    ensureAwsProvider();
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);

@@ -1,50 +1,98 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TerraformJson } from "./synth";
 
 /**
- * The real Terraform binary against the machine's provider filesystem mirror. Nothing here touches the
- * network: providers come from the mirror, credentials are fake, and the AWS provider is told not to
- * validate them. These settings exist only in test copies of the synthesized stacks.
+ * The real Terraform binary, with providers from a filesystem mirror when the machine has one, and otherwise
+ * from the registry through one shared plugin cache (one download for every test). Credentials are fake and
+ * the AWS provider is told not to validate them; these settings exist only in test copies of the stacks.
  */
 export interface TerraformTooling {
   readonly bin: string;
-  readonly mirrorRoot: string;
+  /** The filesystem mirror providers come from, or undefined when they come from the registry. */
+  readonly mirrorRoot: string | undefined;
   /** Environment for Terraform child processes only. */
   readonly env: NodeJS.ProcessEnv;
+}
+
+/** The provider the stacks are planned with (package.json pins @cdktf/provider-aws 20.1.0, built for it). */
+export const AWS_PROVIDER_VERSION = "5.100.0";
+
+/** What to do when neither a mirror nor the registry can provide hashicorp/aws: one line. */
+export const MIRROR_INSTRUCTION =
+  `The real-Terraform tests need hashicorp/aws ${AWS_PROVIDER_VERSION}: no provider mirror was found and registry.terraform.io cannot be reached. ` +
+  "On a machine with internet run `npm run synth && terraform -chdir=cdktf.out/stacks/prefect-ecs-dev providers mirror $HOME/terraform-mirror`, " +
+  "copy that folder here, and set PREFECT_ECS_PROVIDER_MIRROR to its path.";
+
+/**
+ * A provider mirror: PREFECT_ECS_PROVIDER_MIRROR when set ("none" to use the registry even where a mirror
+ * exists), else the parent of a registry.terraform.io folder holding hashicorp/aws at that version within 4
+ * levels of /.
+ */
+function findMirror(given: string | undefined): string | undefined {
+  if (given === "none") return undefined;
+  if (given) {
+    if (!existsSync(join(given, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER_VERSION)))
+      throw new Error(`PREFECT_ECS_PROVIDER_MIRROR=${given} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}; ${MIRROR_INSTRUCTION}`);
+    return given;
+  }
+  const found = spawnSync("sh", ["-c", "find / -xdev -maxdepth 4 -type d -name registry.terraform.io 2>/dev/null"], { encoding: "utf8" });
+  const registry = found.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .find((path) => path && existsSync(join(path, "hashicorp", "aws", AWS_PROVIDER_VERSION)));
+  return registry ? join(registry, "..") : undefined;
+}
+
+/** Tooling for this environment (tests of the fallback pass their own); terraformTooling() caches the process's. */
+export function makeTooling(processEnv: NodeJS.ProcessEnv = process.env): TerraformTooling {
+  const which = spawnSync("sh", ["-c", "command -v terraform"], { encoding: "utf8", env: processEnv });
+  const bin = which.stdout.trim();
+  if (which.status !== 0 || !bin) {
+    throw new Error("The real-Terraform tests need `terraform` (1.11+) on PATH, and it is not there. Install Terraform to run them.");
+  }
+  const mirrorRoot = findMirror(processEnv.PREFECT_ECS_PROVIDER_MIRROR);
+  const configDir = mkdtempSync(join(tmpdir(), "prefect-ecs-tfcli-"));
+  const cliConfig = join(configDir, "terraform.rc");
+  const env: NodeJS.ProcessEnv = { ...processEnv, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+  if (mirrorRoot) {
+    writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirrorRoot)}\n  }\n}\n`);
+  } else {
+    // The registry, downloaded once: every test directory links the provider from one cache. The test
+    // directories have no lock file, so Terraform must be allowed to use the cache without one.
+    const cache = processEnv.TF_PLUGIN_CACHE_DIR || join(homedir(), ".cache", "prefect-ecs", "terraform-plugins");
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(cache)}\n`);
+    env.TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE = "1";
+  }
+  for (const name of Object.keys(env)) if (name.startsWith("TF_VAR_")) delete env[name];
+  return { bin, mirrorRoot, env };
 }
 
 let tooling: TerraformTooling | undefined;
 
 export function terraformTooling(): TerraformTooling {
-  if (tooling) return tooling;
-  const which = spawnSync("sh", ["-c", "command -v terraform"], { encoding: "utf8" });
-  const bin = which.stdout.trim();
-  if (which.status !== 0 || !bin) {
-    throw new Error("The real-Terraform tests need `terraform` (1.11+) on PATH, and it is not there. Install Terraform to run them.");
-  }
-  // The mirror is the parent of a registry.terraform.io folder near the filesystem root (DEVELOPERS.md).
-  const found = spawnSync("sh", ["-c", "find / -xdev -maxdepth 4 -type d -name registry.terraform.io 2>/dev/null"], { encoding: "utf8" });
-  const registry = found.stdout
-    .split("\n")
-    .map((line) => line.trim())
-    .find((path) => path && existsSync(join(path, "hashicorp", "aws")));
-  if (!registry) {
-    throw new Error(
-      "The real-Terraform tests need a provider filesystem mirror holding hashicorp/aws (a folder registry.terraform.io/hashicorp/aws " +
-        "within 4 levels of /), and none was found.",
-    );
-  }
-  const mirrorRoot = join(registry, "..");
-  const configDir = mkdtempSync(join(tmpdir(), "prefect-ecs-tfcli-"));
-  const cliConfig = join(configDir, "terraform.rc");
-  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = "${mirrorRoot}"\n  }\n}\n`);
-  const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
-  for (const name of Object.keys(env)) if (name.startsWith("TF_VAR_")) delete env[name];
-  tooling = { bin, mirrorRoot, env };
+  tooling ??= makeTooling();
   return tooling;
+}
+
+/**
+ * Makes sure hashicorp/aws can be installed (from the mirror, or into the shared cache from the registry),
+ * once, before test files run side by side: the plugin cache is not safe for concurrent first downloads.
+ * Throws MIRROR_INSTRUCTION when it cannot.
+ */
+export function ensureAwsProvider(t: TerraformTooling = terraformTooling()): void {
+  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-tf-provider-"));
+  const config = { terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER_VERSION } } } };
+  writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
+  const init = spawnSync(t.bin, ["init", "-input=false", "-no-color"], { cwd: dir, env: t.env, encoding: "utf8" });
+  if (init.status !== 0) {
+    const why = `${init.stdout}\n${init.stderr}`;
+    const unreachable = /Failed to query available provider packages|could not connect|Failed to install provider|no available releases/i.test(why);
+    throw new Error(unreachable ? MIRROR_INSTRUCTION : `terraform init failed:\n${why}`);
+  }
 }
 
 export const FAKE_AWS_PROVIDER = {

@@ -22,6 +22,8 @@ export interface Settings extends ParsedSettings {
   readonly worker_autoscaling: boolean;
   /** Alarms and notifications are on when there is somewhere to send them (alarm_email or alarm_sns_topic_arn). */
   readonly alarms: boolean;
+  /** As set; unset, it follows `alarms`: Container Insights is paid for only when an alarm reads it. */
+  readonly container_insights: boolean;
   /** "cloud" unless prefect_api_url points at a self-hosted server, or the stack runs one (prefect_server). */
   readonly prefect_target: "cloud" | "self_hosted";
 }
@@ -405,6 +407,7 @@ function resolve(parsed: ParsedSettings): Settings {
   const name_prefix = namePrefix(parsed.project_name, parsed.environment);
   const worker_min_count = parsed.worker_min_count ?? parsed.worker_desired_count;
   const worker_max_count = parsed.worker_max_count ?? worker_min_count;
+  const alarms = parsed.alarm_email !== undefined || parsed.alarm_sns_topic_arn !== undefined;
   return {
     ...parsed,
     // ECS Exec's agent writes to the root filesystem, so enabling it lifts the read-only default.
@@ -414,7 +417,8 @@ function resolve(parsed: ParsedSettings): Settings {
     worker_min_count,
     worker_max_count,
     worker_autoscaling: worker_max_count > worker_min_count,
-    alarms: parsed.alarm_email !== undefined || parsed.alarm_sns_topic_arn !== undefined,
+    alarms,
+    container_insights: parsed.container_insights ?? alarms,
     work_pool_name: parsed.work_pool_name ?? defaultPoolName(parsed.project_name, parsed.environment),
     state_region: parsed.state_region ?? parsed.aws_region,
     // Remote state is always locked: with DynamoDB, the table defaults to one per project.

@@ -201,7 +201,8 @@ export const settingsSchema = z
       "a full Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires it)",
       SECRET_ARN,
     ).optional(),
-    container_insights: bool().default(true),
+    // Unset: on exactly when alarms are (the alarms read its task-count metric); billed per metric otherwise unused.
+    container_insights: bool().optional(),
 
     // --- In-stack Prefect server (opt-in): server on Fargate, RDS PostgreSQL, Cloud Map name; see README "Self-hosted server"
     prefect_server: bool().default(false),
