@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
 import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
@@ -7,8 +7,17 @@ import { currentSettingsReference } from "../scripts/settings-reference";
 import { PLAN_TIME_KEYS, SECRET_KEYS, SETTING_KEYS, settingsSchema } from "../src/settings";
 import { settingsReference, UNSET_MEANS } from "../src/settings/reference";
 
-/** The docs as GitHub shows them: read with micromark and its GFM extension (the reference parser GitHub's renderer follows). */
+/**
+ * The README and docs/ as GitHub shows them: read with micromark and its GFM extension (the CommonMark/GFM
+ * reference parser GitHub's renderer follows), links taken from the rendered HTML, anchors by GitHub's slug rule.
+ */
 const ROOT = join(__dirname, "..");
+const PAGES = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => `docs/${name}`),
+];
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
 
 const render = (markdown: string) => micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
@@ -22,6 +31,106 @@ const decode = (html: string) =>
     .replace(/&quot;/g, '"')
     .replace(/&amp;/g, "&")
     .trim();
+
+/** GitHub's heading anchors (github-slugger): lower case, punctuation and symbols dropped, spaces to '-', repeats numbered. */
+function anchorsOf(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const [, , inner] of render(markdown).matchAll(/<h([1-6])[^>]*>([\s\S]*?)<\/h\1>/g)) {
+    const base = decode(inner)
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+      .replace(/ /g, "-");
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    anchors.add(count ? `${base}-${count}` : base);
+  }
+  return anchors;
+}
+
+/** Every link and image target of a page, as GitHub would follow it. */
+const targetsOf = (markdown: string) =>
+  [...render(markdown).matchAll(/<(?:a|img)\s[^>]*?(?:href|src)="([^"]*)"/g)].map(([, target]) => decode(target));
+
+/**
+ * The relative links among `pages` (path → Markdown) that do not resolve: a file or directory that does not
+ * exist (in `pages` or on disk under `root`), a path leaving the repository, or an #anchor no heading of the
+ * Markdown file it points into produces. Links with a scheme (https:, mailto:) are not followed.
+ */
+function brokenLinks(pages: Map<string, string>, root = ROOT): string[] {
+  const broken: string[] = [];
+  const anchors = new Map<string, Set<string>>();
+  const anchorsIn = (path: string, text: string) => anchors.get(path) ?? anchors.set(path, anchorsOf(text)).get(path)!;
+  for (const [page, markdown] of pages) {
+    for (const target of targetsOf(markdown)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("//")) continue;
+      const [pathPart, anchor] = target.split("#", 2);
+      const path = pathPart === "" ? page : normalize(join(dirname(page), decodeURIComponent(pathPart))).replace(/\/$/, "");
+      if (relative(".", path).startsWith("..")) {
+        broken.push(`${page}: ${target} leaves the repository`);
+        continue;
+      }
+      const text =
+        pages.get(path) ?? (existsSync(join(root, path)) ? (path.endsWith(".md") ? readFileSync(join(root, path), "utf8") : "") : undefined);
+      if (text === undefined) broken.push(`${page}: ${target} (no ${path})`);
+      else if (anchor !== undefined && path.endsWith(".md") && !anchorsIn(path, text).has(decodeURIComponent(anchor)))
+        broken.push(`${page}: ${target} (no heading in ${path} makes #${anchor})`);
+    }
+  }
+  return broken;
+}
+
+/** Each `npm run <script>` a text names (with or without --silent). */
+const npmScriptsNamed = (text: string) =>
+  [...text.matchAll(/\bnpm\s+run\s+(?:--silent\s+)?([A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*)/g)].map(([, name]) => name);
+const SCRIPTS = Object.keys(JSON.parse(read("package.json")).scripts);
+
+describe("README.md and docs/", () => {
+  const pages = new Map(PAGES.map((page) => [page, read(page)]));
+
+  it("GIVEN every relative link and #anchor in README.md and docs/*.md THEN each resolves to a file and a heading GitHub makes", () => {
+    expect(PAGES.length).toBeGreaterThan(10);
+    expect(brokenLinks(pages)).toEqual([]);
+  });
+
+  it("GIVEN a link to a missing page, a missing heading, a repeated heading's number and a path out of the repository THEN each is reported", () => {
+    const fixture = new Map([
+      ["README.md", "[a](docs/missing.md) [b](docs/page.md#nowhere) [c](docs/page.md#setup-2) [d](../outside.md) [ok](docs/page.md#setup-1)"],
+      ["docs/page.md", "# Page\n\n## Setup\n\n## Setup\n\n[back](../README.md) [self](#page)\n"],
+    ]);
+    expect(brokenLinks(fixture, "/nonexistent")).toEqual([
+      "README.md: docs/missing.md (no docs/missing.md)",
+      "README.md: docs/page.md#nowhere (no heading in docs/page.md makes #nowhere)",
+      "README.md: docs/page.md#setup-2 (no heading in docs/page.md makes #setup-2)",
+      "README.md: ../outside.md leaves the repository",
+    ]);
+  });
+
+  it("GIVEN headings with code, punctuation and parentheses THEN their anchors follow GitHub's slug rule", () => {
+    expect([...anchorsOf("## Pipelines (`.github/workflows/`)\n\n## Rules beyond each key's format\n\n## Upgrades, backup and restore\n")]).toEqual([
+      "pipelines-githubworkflows",
+      "rules-beyond-each-keys-format",
+      "upgrades-backup-and-restore",
+    ]);
+  });
+
+  it("GIVEN every `npm run <script>` README.md and docs/*.md name THEN each is a script in package.json", () => {
+    const named = PAGES.flatMap((page) => npmScriptsNamed(pages.get(page)!).map((name) => ({ page, name })));
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter(({ name }) => !SCRIPTS.includes(name))).toEqual([]);
+    expect(npmScriptsNamed("run `npm run\nstatus`, npm run test:terraform: plans, then npm run --silent no-such-script")).toEqual([
+      "status",
+      "test:terraform",
+      "no-such-script",
+    ]);
+  });
+
+  it("GIVEN the README THEN it stays a guide a newcomer reads in minutes: at most 250 lines", () => {
+    const lines = pages.get("README.md")!.split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    expect(lines.length).toBeLessThanOrEqual(250);
+  });
+});
 
 describe("the settings reference (docs/settings.md)", () => {
   /** The reference's tables as rows of cell texts, keyed by the setting each row documents. */
