@@ -99,17 +99,18 @@ describe("plan summary of the default stack's first plan, rendered as GitHub doe
     expect(html).toContain('<a href="https://github.com/acme/infra/actions/runs/42">workflow run</a>');
   });
 
-  it("README's example summary is this plan's summary, exactly (regenerate it when this fails)", () => {
-    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-    const start = readme.indexOf("<details><summary>Example summary</summary>");
-    const example = readme.slice(readme.indexOf("\n", start) + 1, readme.indexOf("</details>", start)).trim();
+  it("the example summary in docs/pipelines.md is this plan's summary, exactly (regenerate it when this fails)", () => {
+    const page = readFileSync(join(__dirname, "..", "docs", "pipelines.md"), "utf8");
+    const start = page.indexOf("<details><summary>Example summary</summary>");
+    expect(start, "docs/pipelines.md has no <details><summary>Example summary</summary> block").toBeGreaterThanOrEqual(0);
+    const example = page.slice(page.indexOf("\n", start) + 1, page.indexOf("</details>", start)).trim();
     const current = withCost(firstPlan, { headingLevel: 4 }).trim();
     if (example !== current) {
       // The current text, ready to paste between the <details> lines.
       mkdirSync(join(__dirname, "..", "test-results"), { recursive: true });
-      writeFileSync(join(__dirname, "..", "test-results", "readme-example-summary.md"), `${current}\n`);
+      writeFileSync(join(__dirname, "..", "test-results", "pipelines-example-summary.md"), `${current}\n`);
     }
-    expect(example, "README's example is out of date: test-results/readme-example-summary.md has the current one").toBe(current);
+    expect(example, "docs/pipelines.md's example is out of date: test-results/pipelines-example-summary.md has the current one").toBe(current);
   });
 });
 

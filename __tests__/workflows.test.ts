@@ -93,7 +93,7 @@ describe("plan workflow", () => {
     expect(wf.permissions).toEqual({});
   });
 
-  it("tests first: npm ci and the README's npm test, with Terraform pinned and a cached provider mirror", () => {
+  it("tests first: npm ci and the documented npm test, with Terraform pinned and a cached provider mirror", () => {
     const runs = stepsOf(wf.jobs.test).map((s) => s.run ?? "");
     expect(runs).toContain("npm test");
     expect(runs.some((r) => /^npm ci --no-audit --no-fund$/m.test(r))).toBe(true);

@@ -5,8 +5,8 @@ import { daysUntil, destroyLeavesNothing } from "../support/emulator-checks";
 import { DEPLOY_TIMEOUT, EmulatorLane, STEP_TIMEOUT } from "../support/emulator-lane";
 
 /**
- * README's two destroy blockers, as an operator meets them: a repository that still holds images stops
- * the destroy (ecr_force_delete = false), by which time the secret is already deleted and waits out
+ * The two destroy blockers docs/proof-and-tests.md describes, as an operator meets them: a repository that still
+ * holds images stops the destroy (ecr_force_delete = false), by which time the secret is already deleted and waits out
  * secret_recovery_window_days, so the next deploy cannot create it again. The observer is off in this
  * lane: it plays no part here and its SQS waits would only slow the lane.
  */

@@ -9,8 +9,8 @@ import { describeReplanAndDestroy } from "../support/emulator-checks";
 import { DEPLOY_TIMEOUT, EmulatorLane, STEP_TIMEOUT } from "../support/emulator-lane";
 
 /**
- * Changes to a deployed default stack, one setting at a time, each planned, compared with what README
- * promises (what is replaced and what changes in place), summarized for a reviewer, and applied.
+ * Changes to a deployed default stack, one setting at a time, each planned, compared with what
+ * docs/proof-and-tests.md promises (what is replaced and what changes in place), summarized for a reviewer, and applied.
  * The observer goes first: later plans would otherwise each re-apply the emulator's SQS formatting
  * difference and wait out SQS propagation again.
  */

@@ -18,7 +18,7 @@ import { DEPLOY_TIMEOUT, EmulatorLane } from "../support/emulator-lane";
 const lane = new EmulatorLane("nat-instance");
 
 // No monthly_budget_usd here: against moto the provider's CreateBudget never returned (moto's own API answers it
-// directly), so the budget is proven by the synth tests and the offline plan only (README: Proof).
+// directly), so the budget is proven by the synth tests and the offline plan only (docs/proof-and-tests.md: Proof).
 beforeAll(() => lane.deploy({ internet_egress: "nat_instance", alarm_email: "ops@example.com" }), DEPLOY_TIMEOUT);
 afterAll(() => lane.close());
 

@@ -269,7 +269,7 @@ export function explainedDifferences(plan: PlanJson): string[] {
 
 /**
  * The plan as AWS would show it: changes the allowlist fully explains become no-ops. Used to render
- * the reviewer's summary of a change, and to compare planned actions with what README promises.
+ * the reviewer's summary of a change, and to compare planned actions with what the docs promise.
  */
 export function asAwsWouldPlan(plan: PlanJson): PlanJson {
   return {
@@ -284,7 +284,7 @@ export function asAwsWouldPlan(plan: PlanJson): PlanJson {
 
 /**
  * Where moto answers differently and a check reads around it (not a plan difference). Each says what the
- * check does instead; README's Proof section lists them.
+ * check does instead; docs/proof-and-tests.md (Proof) lists them.
  */
 export const EMULATOR_OBSERVATIONS = [
   {
@@ -323,7 +323,7 @@ export const EMULATOR_OBSERVATIONS = [
 
 /**
  * What the tier does to the emulator's data, and why: each step stands in for what AWS would hold and is
- * taken only where named. README's Proof section lists what these leave to real AWS.
+ * taken only where named. docs/proof-and-tests.md (Proof) lists what these leave to real AWS.
  */
 export const EMULATOR_STEPS = [
   {

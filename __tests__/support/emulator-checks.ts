@@ -195,7 +195,7 @@ const ruleSummary = (rule: SecurityGroupRule) =>
   `${rule.IsEgress ? "egress" : "ingress"} ${rule.IpProtocol} ${rule.FromPort}-${rule.ToPort} ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.ReferencedGroupInfo?.GroupId ?? rule.PrefixListId}`;
 
 /**
- * The promises README makes about any applied stack, checked against what the emulator holds. Each
+ * The promises the docs make about any applied stack, checked against what the emulator holds. Each
  * variant's test file calls this after its lane is deployed.
  */
 export function describeAppliedStack(lane: EmulatorLane, options: { observer?: boolean } = {}): void {
@@ -470,7 +470,7 @@ export async function destroyLeavesNothing(lane: EmulatorLane): Promise<void> {
   expect(run.status, run.output.slice(-4000)).toBe(0);
   expect(await lane.stack.stateList()).toEqual([]);
   expect(leftBehind(lane, await inventory(lane.aws))).toEqual({});
-  // A deleted secret waits out its recovery window (README: secret_recovery_window_days), or is gone at once with 0.
+  // A deleted secret waits out its recovery window (docs/settings.md: secret_recovery_window_days), or is gone at once with 0.
   const window = lane.settings.secret_recovery_window_days;
   for (const secret of ownSecrets) {
     const described = await lane.aws.secrets.send(new DescribeSecretCommand({ SecretId: secret.ARN })).catch((error) => error);

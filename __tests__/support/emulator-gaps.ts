@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
  * "not implemented", which the provider retries until it gives up, so an apply or destroy hangs. A proxy
  * on 127.0.0.1 in front of moto (for the services listed in GAP_SERVICES only) answers these few
  * operations itself and forwards everything else unchanged. What it answers proves nothing about AWS;
- * README's Proof section lists them as checked on real AWS only.
+ * docs/proof-and-tests.md (Proof) lists them as checked on real AWS only.
  */
 export interface EmulatorGap {
   readonly service: string;

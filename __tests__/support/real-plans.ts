@@ -14,7 +14,7 @@ import { setAsideWorkPool, stackDir, terraform, terraformAsync } from "./terrafo
 
 /**
  * A stack's first plan (the work pool's null_resources set aside: their provider is not installable here).
- * With no overrides, the default stack's, as the README example shows it. Plans of several stacks may run
+ * With no overrides, the default stack's, as the example in docs/pipelines.md shows it. Plans of several stacks may run
  * side by side.
  */
 export async function firstPlan(overrides: Record<string, unknown> = {}): Promise<any> {
