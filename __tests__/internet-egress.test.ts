@@ -361,6 +361,8 @@ describe("the starter profiles, priced by npm run cost", () => {
     const { output } = priced("starter.tfvars", true);
     expect(output).toMatch(/\| one NAT instance \(`internet_egress = "nat_instance"`\) \| \$[\d.]+ \| /);
     expect(output).toMatch(/\| no NAT, tasks in public subnets \(`internet_egress = "public_subnets"`\) \| \$[\d.]+ \| /);
+    // The starter file turns Container Insights off, so the comparison prices turning it on.
+    expect(output).toMatch(/\| Container Insights on \(`container_insights = true`\) \| \$[\d.]+ \| \+\$[\d.]+ \|/);
     // The starter file sets internet_egress itself, so "NAT gateway per AZ" contradicts it.
     expect(output).toContain('| NAT gateway per AZ (`nat_gateway_mode = "per_az"`) | n/a | not with these settings |');
     // The in-stack server needs private subnets: priced beside a NAT instance, refused with public subnets.

@@ -12,11 +12,14 @@ import { PrefectEcsStack } from "../src/stack";
 
 const USAGE = "npm run cost [-- <environment>] [--compare]";
 
-const OPTIONS: [string, Record<string, unknown>][] = [
+/** The common options, each against these settings (Container Insights is compared in whichever state they leave it not in). */
+const optionsFor = (settings: Deployment["settings"]): [string, Record<string, unknown>][] => [
   ['NAT gateway per AZ (`nat_gateway_mode = "per_az"`)', { nat_gateway_mode: "per_az" }],
   ['one NAT instance (`internet_egress = "nat_instance"`)', { internet_egress: "nat_instance" }],
   ['no NAT, tasks in public subnets (`internet_egress = "public_subnets"`)', { internet_egress: "public_subnets" }],
-  ["Container Insights off (`container_insights = false`)", { container_insights: false }],
+  settings.container_insights
+    ? ["Container Insights off (`container_insights = false`)", { container_insights: false }]
+    : ["Container Insights on (`container_insights = true`)", { container_insights: true }],
   ["interface endpoints (`vpc_interface_endpoints = true`)", { vpc_interface_endpoints: true }],
   ['ARM worker (`worker_cpu_architecture = "ARM64"`)', { worker_cpu_architecture: "ARM64" }],
   ['Spot worker (`worker_capacity = "fargate_spot"`)', { worker_capacity: "fargate_spot" }],
@@ -52,7 +55,7 @@ export async function costReport(environment: string | undefined, compare: boole
     // Options are compared on the values Terraform sees, with the environment's name kept.
     const values = { ...deployment.fileValues, environment: deployment.settings.environment };
     lines.push("", "| option | per month | delta |", "|---|---:|---:|", `| these settings | $${base.total.toFixed(2)} | |`);
-    for (const [label, overrides] of OPTIONS) {
+    for (const [label, overrides] of optionsFor(deployment.settings)) {
       let option: Deployment;
       try {
         option = parseSettings({ ...values, ...overrides });

@@ -35,7 +35,9 @@ function findMirror(given: string | undefined): string | undefined {
   if (given === "none") return undefined;
   if (given) {
     if (!existsSync(join(given, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER_VERSION)))
-      throw new Error(`PREFECT_ECS_PROVIDER_MIRROR=${given} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}; ${MIRROR_INSTRUCTION}`);
+      throw new Error(
+        `PREFECT_ECS_PROVIDER_MIRROR=${given} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}; ${MIRROR_INSTRUCTION}`,
+      );
     return given;
   }
   const found = spawnSync("sh", ["-c", "find / -xdev -maxdepth 4 -type d -name registry.terraform.io 2>/dev/null"], { encoding: "utf8" });

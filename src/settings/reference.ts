@@ -18,6 +18,7 @@ export const UNSET_MEANS: Partial<Record<SettingKey, string>> = {
   flow_run_image_tag: `none: the pool defaults to \`${PREFECT_IMAGE}\` and each deployment names its own \`sha-<commit>\` image`,
   worker_min_count: "`worker_desired_count`",
   worker_max_count: "`worker_min_count` (no autoscaling)",
+  container_insights: "on exactly when alarms are (`alarm_email` or `alarm_sns_topic_arn` set)",
   prefect_server_public_cidrs: '`["0.0.0.0/0"]` (anyone with the auth string)',
   prefect_server_db_password: "none (required with `prefect_server`)",
   service_discovery_namespace: "none (the in-stack server gets `<name_prefix>.internal`)",
