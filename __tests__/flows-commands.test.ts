@@ -7,6 +7,7 @@ import { parseFlowStackOutputs } from "../src/flows/stack-outputs";
 import { flowDeploy } from "../scripts/flow-deploy";
 import { flowImage } from "../scripts/flow-image";
 import { flowRun } from "../scripts/flow-run";
+import { PREFECT_AWS_VERSION, PREFECT_PIP_INSTALL, PREFECT_VERSION } from "../src/versions";
 
 const REGISTRY_PASSWORD = "ecr-password-CANARY-7d1e";
 const API_KEY = "pnu_CANARY_flow_commands_never_shown";
@@ -91,10 +92,10 @@ interface Call {
 }
 
 /** A project folder (terraform.tfvars, the synthesized stack folder, flows/) and a bin/ of doubles for the listed tools. */
-function project(tools = ["terraform", "git", "aws", "docker", "prefect"]) {
+function project(tools = ["terraform", "git", "aws", "docker", "prefect"], synthesized = true) {
   const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-flows-"));
   writeFileSync(join(dir, "terraform.tfvars"), 'availability_zones = ["us-east-1a", "us-east-1b"]\n');
-  mkdirSync(join(dir, "cdktf.out", "stacks", "prefect-ecs-dev"), { recursive: true });
+  if (synthesized) mkdirSync(join(dir, "cdktf.out", "stacks", "prefect-ecs-dev"), { recursive: true });
   mkdirSync(join(dir, "flows"));
   const bin = join(dir, "bin");
   mkdirSync(bin);
@@ -110,9 +111,9 @@ function project(tools = ["terraform", "git", "aws", "docker", "prefect"]) {
 async function invoke(
   command: (args: string[], ctx: CommandContext) => Promise<string>,
   args: string[],
-  opts: { tools?: string[]; env?: Record<string, string>; outputs?: object } = {},
+  opts: { tools?: string[]; env?: Record<string, string>; outputs?: object; synthesized?: boolean } = {},
 ) {
-  const p = project(opts.tools);
+  const p = project(opts.tools, opts.synthesized);
   if (opts.outputs) writeFileSync(p.outputs, JSON.stringify(opts.outputs));
   const env = {
     PATH: p.bin,
@@ -209,6 +210,14 @@ describe("npm run flow-image, with test doubles for terraform, git, aws and dock
     expect(run.calls).toEqual([]);
   });
 
+  it("GIVEN a project that was never synthesized WHEN run THEN it says to synth (and deploy), and runs nothing", async () => {
+    const run = await invoke(flowImage, [], { synthesized: false });
+    expect(run.error?.message).toMatch(
+      /^prefect-ecs-dev is not synthesized here \(no \S*cdktf\.out\/stacks\/prefect-ecs-dev\): run npm run synth, and npm run deploy if it is not deployed yet$/,
+    );
+    expect(run.calls).toEqual([]);
+  });
+
   it("GIVEN a stack that is not deployed WHEN run THEN it says to deploy first and runs nothing else", async () => {
     const run = await invoke(flowImage, [], { env: { DOUBLE_UNDEPLOYED: "1" } });
     expect(run.error?.message).toBe("prefect-ecs-dev is not deployed (terraform output is empty): run npm run deploy first");
@@ -287,7 +296,8 @@ describe("npm run flow-deploy, with test doubles", () => {
 
   it("GIVEN no prefect on PATH WHEN run THEN it says how to install it and runs nothing", async () => {
     const run = await invoke(flowDeploy, [], { tools: ["terraform", "git", "aws"] });
-    expect(run.error?.message).toMatch(/^prefect is not on PATH: pip install/);
+    expect(run.error?.message).toBe(`prefect is not on PATH: ${PREFECT_PIP_INSTALL} (the versions the worker runs, from src/versions.ts)`);
+    expect(PREFECT_PIP_INSTALL).toBe(`pip install 'prefect==${PREFECT_VERSION}' 'prefect-aws==${PREFECT_AWS_VERSION}'`);
     expect(run.calls).toEqual([]);
   });
 });

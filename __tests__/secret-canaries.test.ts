@@ -9,7 +9,7 @@ import { BASE_VALUES, expectNoCanary, SECRET_CANARIES, settingsProblems, VARIANT
 /**
  * Every secret setting, given to the app as a canary the way an operator can give it (terraform.tfvars, an
  * environment's file, TF_VAR_<key>), must reach Terraform only as its sensitive variable: never as a value in
- * cdk.tf.json, never in a message. The real plan is checked in the real-Terraform tier (terraform-plan.test.ts).
+ * cdk.tf.json, never in a message. The real plan is checked in the real-Terraform tier (terraform/terraform-plan.test.ts).
  */
 
 /** The settings under which the stack uses each secret (so a leak would have somewhere to go). */

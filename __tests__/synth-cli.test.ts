@@ -115,3 +115,36 @@ describe("npm run template", () => {
     expect(printed.stderr).toMatch(/not deployed here .* after `npx cdktf deploy`/);
   });
 });
+
+describe("npm run synth and the Node.js check", () => {
+  it("GIVEN malformed HCL WHEN npm run synth runs THEN the problem is printed once, and cdktf never starts", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-hcl-"));
+    writeFileSync(join(dir, "terraform.tfvars"), 'environment = "dev"\nnat_gateway_mode = [\n');
+    const run = spawnSync(TSX, [join(ROOT, "scripts", "cdktf-env.ts"), "synth"], { cwd: dir, encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr.match(/is not valid HCL/g)).toHaveLength(1);
+    expect(run.stderr.trim().split("\n")).toEqual([
+      "terraform.tfvars has a problem:",
+      expect.stringMatching(/^ {2}- is not valid HCL: line 3, column 1: /),
+    ]);
+    expect(existsSync(join(dir, "cdktf.out"))).toBe(false);
+  });
+
+  it("GIVEN Node.js 18 THEN the check stops with one line naming Node.js 20 and .nvmrc; on this Node it passes", () => {
+    const check = join(ROOT, "scripts", "check-node.cjs");
+    const old = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `Object.defineProperty(process.versions, "node", { value: "18.19.0" }); Object.defineProperty(process, "version", { value: "v18.19.0" }); require(${JSON.stringify(check)})`,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(old.status).toBe(1);
+    expect(old.stderr.trim()).toBe(
+      "prefect-ecs needs Node.js 20 or newer; this is v18.19.0. Install Node.js 20 (with nvm: nvm install, then nvm use; .nvmrc says 20).",
+    );
+    expect(spawnSync(process.execPath, [check], { encoding: "utf8" }).status).toBe(0);
+    expect(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim()).toBe("20");
+  });
+});

@@ -61,15 +61,29 @@ describe("terraform.tfvars.example", () => {
     }
   });
 
-  it("is itself valid: uncommenting every example assignment of a Cloud deployment passes validation", async () => {
-    const active = example
+  it("GIVEN the example copied as terraform.tfvars THEN it passes validation as it is (the quick start synthesizes right after)", async () => {
+    const values = await readTfvars(fileWith("terraform.tfvars", example));
+    expect(Object.keys(values).length).toBeGreaterThanOrEqual(2);
+    expect(() => parseSettings(values, "terraform.tfvars")).not.toThrow();
+  });
+
+  it("GIVEN the example's Prefect id placeholders uncommented THEN each is refused, naming where the real ids are", async () => {
+    const ids = example
       .split("\n")
-      .filter((line) => /^[a-z_]+\s+=/.test(line))
-      .join("\n");
-    const path = fileWith("example.tfvars", active);
-    const values = await readTfvars(path);
-    expect(Object.keys(values).length).toBeGreaterThan(3);
-    expect(() => parseSettings(values, "terraform.tfvars.example")).not.toThrow();
+      .filter((line) => /^# (prefect_account_id|prefect_workspace_id)\s+=/.test(line))
+      .map((line) => line.slice(2));
+    expect(ids).toHaveLength(2);
+    const values = await readTfvars(fileWith("placeholders.tfvars", ids.join("\n")));
+    const message = (() => {
+      try {
+        parseSettings(values, "terraform.tfvars");
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const key of ["prefect_account_id", "prefect_workspace_id"])
+      expect(message).toMatch(new RegExp(`${key} = "0{8}-[^"]+" is not valid: it is a placeholder, not an id; copy yours from the workspace URL`));
   });
 });
 

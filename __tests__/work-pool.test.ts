@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PREFECT_AWS_VERSION, PREFECT_VERSION } from "../src/versions";
 import { INSTALL_HINT, TEMPLATE_TEMP_PREFIX } from "../src/work-pool/work-pool";
 import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
 import { doubleCalls, newPoolCalls, prefectDoubleWorkdir } from "./support/prefect-double";
@@ -215,7 +216,7 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     const result = run(create.command, create.environment, { withDouble: false });
     expect(result.status).toBe(127);
     expect(result.stderr.trim()).toBe(INSTALL_HINT);
-    expect(INSTALL_HINT).toContain("pip install prefect prefect-aws");
+    expect(INSTALL_HINT).toContain(`pip install 'prefect==${PREFECT_VERSION}' 'prefect-aws==${PREFECT_AWS_VERSION}'`);
   });
 
   it("GIVEN the destroy command WHEN run THEN the pool named in the triggers is deleted", () => {

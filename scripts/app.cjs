@@ -3,6 +3,7 @@
 // 2-core reference machine (npm run bench): about 1.0 s and 175 MB per synth, against 1.5 s for
 // `node --require tsx/cjs main.ts` and 2.2 s for `npx tsx main.ts`, which transform files one by one.
 // Type checking is `npm run typecheck`; this step only strips types.
+require("./check-node.cjs");
 const { buildSync } = require("esbuild");
 const { mkdirSync, renameSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");

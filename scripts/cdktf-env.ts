@@ -1,39 +1,64 @@
 /**
- * npm run deploy|diff|destroy -- [environment] [cdktf options]
- * Runs cdktf for one environment's stack, passing that environment's settings file to Terraform after
- * terraform.tfvars (which cdktf always passes), so Terraform layers them the way the app did.
- * `state` names the state bootstrap stack.
+ * npm run deploy|diff|destroy -- [environment] [cdktf options], and npm run synth
+ * Settings problems are reported once, here, before cdktf starts (cdktf prints an app's error twice), and so are
+ * plan-time values Terraform would stop at. Runs cdktf for one environment's stack, passing that environment's
+ * settings file to Terraform after terraform.tfvars (which cdktf always passes), so Terraform layers them the way
+ * the app did. `state` names the state bootstrap stack.
  */
 import { spawnSync } from "node:child_process";
 import { runScript } from "../src/cli";
+import { SettingsError } from "../src/settings";
 import { type EnvironmentDeployment, loadDeployments, selectDeployment } from "../src/settings/environments";
+import { missingPlanTimeValues, settingsFiles } from "../src/settings/plan-time";
 import { STATE_ENVIRONMENT, stackName, stateStackName } from "../src/naming";
 
-const COMMANDS = ["deploy", "diff", "destroy"] as const;
+const COMMANDS = ["deploy", "diff", "destroy", "synth"] as const;
 
-/** The cdktf arguments for a command and an optional environment name (pure, for testing). */
-export function cdktfArgs(deployments: EnvironmentDeployment[], command: string, args: string[]): string[] {
+/** The stack a command acts on, its cdktf arguments, and the deployment behind it (none for the state stack). */
+export function cdktfTarget(
+  deployments: EnvironmentDeployment[],
+  command: string,
+  args: string[],
+): { args: string[]; deployment?: EnvironmentDeployment } {
   if (!(COMMANDS as readonly string[]).includes(command)) throw new Error(`unknown command "${command}"; use ${COMMANDS.join(", ")}`);
+  // synth writes every stack; the settings were validated by loading them.
+  if (command === "synth") return { args: [command, ...args] };
   const [first, ...rest] = args;
   const named = first !== undefined && !first.startsWith("-") ? first : undefined;
   const extra = named ? rest : args;
   if (named === STATE_ENVIRONMENT) {
     const { settings } = deployments[0];
     if (!settings.state_bucket) throw new Error("there is no state stack: set state_bucket in terraform.tfvars");
-    return [command, stateStackName(settings.project_name), ...extra];
+    return { args: [command, stateStackName(settings.project_name), ...extra] };
   }
   const deployment = selectDeployment(deployments, named, `npm run ${command} -- <environment>`);
-  return [command, stackName(deployment.settings), ...(deployment.varFile ? ["--var-file", deployment.varFile] : []), ...extra];
+  return {
+    args: [command, stackName(deployment.settings), ...(deployment.varFile ? ["--var-file", deployment.varFile] : []), ...extra],
+    deployment,
+  };
+}
+
+/** The cdktf arguments for a command and an optional environment name (pure, for testing). */
+export const cdktfArgs = (deployments: EnvironmentDeployment[], command: string, args: string[]): string[] =>
+  cdktfTarget(deployments, command, args).args;
+
+/** Refuses to start Terraform when a value it requires is missing, saying where to give it (SettingsError). */
+export function preflight(deployment: EnvironmentDeployment | undefined, env: NodeJS.ProcessEnv): void {
+  if (!deployment) return;
+  const missing = missingPlanTimeValues(deployment, env, settingsFiles(deployment.varFile));
+  if (missing.length) throw new SettingsError(stackName(deployment.settings), missing);
 }
 
 if (require.main === module) {
   runScript({
-    usage: "npm run deploy|diff|destroy -- [environment | state] [cdktf options]",
+    usage: "npm run deploy|diff|destroy -- [environment | state] [cdktf options], or npm run synth",
     description:
-      "Runs cdktf for one environment's stack with that environment's settings file after terraform.tfvars, as the app layered them; `state` names the state bootstrap stack.",
+      "Checks the settings (and, for deploy, diff and destroy, the plan-time values Terraform will need), then runs cdktf: for one environment's stack with that environment's settings file after terraform.tfvars, as the app layered them; `state` names the state bootstrap stack.",
     run: async ([command, ...args]) => {
-      const cdktf = cdktfArgs(await loadDeployments(), command, args);
-      const result = spawnSync("npx", ["cdktf", ...cdktf], { stdio: "inherit" });
+      const target = cdktfTarget(await loadDeployments(), command, args);
+      preflight(target.deployment, process.env);
+      // No version-check or telemetry calls to HashiCorp from cdktf or Terraform.
+      const result = spawnSync("npx", ["cdktf", ...target.args], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
       process.exit(result.status ?? 1);
     },
   });

@@ -13,10 +13,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { runScript } from "../src/cli";
-import { TERRAFORM_TIER } from "../vitest.config";
 import { type Mutation, MUTATIONS } from "./mutations";
 
 const ROOT = join(__dirname, "..");
+/** The real-Terraform tier's folder (vitest.terraform.config.mts); its files need that config. */
+const TERRAFORM_TIER = "__tests__/terraform/";
 
 export type Outcome = "caught" | "survived" | "broken";
 
@@ -45,8 +46,8 @@ function tryMutation(dir: string, mutation: Mutation): { outcome: Outcome; faile
     let broken = false;
     // Each config writes its JSON report where .ci/run reads it.
     const tiers = [
-      { config: "vitest.config.ts", report: "vitest.json", files: mutation.tests.filter((t) => !TERRAFORM_TIER.includes(t)) },
-      { config: "vitest.terraform.config.ts", report: "terraform.json", files: mutation.tests.filter((t) => TERRAFORM_TIER.includes(t)) },
+      { config: "vitest.config.mts", report: "vitest.json", files: mutation.tests.filter((t) => !t.startsWith(TERRAFORM_TIER)) },
+      { config: "vitest.terraform.config.mts", report: "terraform.json", files: mutation.tests.filter((t) => t.startsWith(TERRAFORM_TIER)) },
     ];
     for (const { config, files, report: name } of tiers.filter((t) => t.files.length)) {
       const report = join(dir, "test-results", name);

@@ -103,6 +103,6 @@ export const MUTATIONS: readonly Mutation[] = [
     file: "src/review/cost.ts",
     find: "lengths[attribute] = expression.constant_value.length;",
     replace: "lengths[attribute] = 1;",
-    tests: ["__tests__/terraform-plan.test.ts"],
+    tests: ["__tests__/terraform/terraform-plan.test.ts"],
   },
 ];

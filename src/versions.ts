@@ -10,6 +10,9 @@ export const PYTHON_VERSION = "3.12";
 
 export const DEFAULT_WORKER_IMAGE = `prefecthq/prefect-aws:${PREFECT_AWS_VERSION}-python${PYTHON_VERSION}-prefect${PREFECT_VERSION}`;
 
+/** How to install the Prefect CLI at the pinned versions (single quotes: hints also appear inside shell strings). */
+export const PREFECT_PIP_INSTALL = `pip install 'prefect==${PREFECT_VERSION}' 'prefect-aws==${PREFECT_AWS_VERSION}'`;
+
 /** The plain Prefect image at the same version: flows build from it, and the in-stack server (`prefect_server`) runs it. */
 export const PREFECT_IMAGE = `prefecthq/prefect:${PREFECT_VERSION}-python${PYTHON_VERSION}`;
 

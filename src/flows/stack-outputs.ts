@@ -3,8 +3,9 @@
  * synthesized directory: the same state `npm run deploy` wrote, so nothing is copied by hand.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { PREFECT_PIP_INSTALL } from "../versions";
 
 export interface FlowStackOutputs {
   readonly flows_repository_url: string;
@@ -33,7 +34,7 @@ export const TOOL_HINTS: Readonly<Record<string, string>> = {
   git: "git is not on PATH: install git; the flow image is tagged with the commit",
   aws: "aws is not on PATH: install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)",
   docker: "docker is not on PATH: install Docker with Buildx (Docker Desktop or docker-ce with docker-buildx-plugin)",
-  prefect: 'prefect is not on PATH: pip install "prefect==<PREFECT_VERSION>" "prefect-aws==<PREFECT_AWS_VERSION>" (see src/versions.ts)',
+  prefect: `prefect is not on PATH: ${PREFECT_PIP_INSTALL} (the versions the worker runs, from src/versions.ts)`,
 };
 
 function onPath(tool: string, path: string | undefined): boolean {
@@ -72,6 +73,11 @@ export function parseFlowStackOutputs(raw: Record<string, { value?: unknown }>, 
 
 /** Runs `terraform output -json` in the stack's directory. */
 export function readFlowStackOutputs(stackDir: string, stack: string, env: NodeJS.ProcessEnv, environment?: string): FlowStackOutputs {
+  // Without the synthesized stack, spawning Terraform there fails with a bare "spawnSync terraform ENOENT".
+  if (!existsSync(stackDir))
+    throw new Error(
+      `${stack} is not synthesized here (no ${stackDir}): run npm run synth, and npm run deploy${environment ? ` -- ${environment}` : ""} if it is not deployed yet`,
+    );
   const result = spawnSync("terraform", ["output", "-json"], { cwd: stackDir, env, encoding: "utf8" });
   if (result.error || result.status !== 0) {
     const reason =

@@ -53,6 +53,11 @@ const checked = <T extends z.ZodType>(schema: T, ...checks: ((value: z.output<T>
       if (message) ctx.addIssue({ code: "custom", message });
     }
   });
+/** A Prefect id starting with twelve zero digits is a placeholder (a random id does so once in 2^48). */
+export const placeholderIdError = (id: string): string | undefined =>
+  /^00000000-0000-/.test(id)
+    ? "it is a placeholder, not an id; copy yours from the workspace URL https://app.prefect.cloud/account/<account id>/workspace/<workspace id>"
+    : undefined;
 /** Marks a credential: SECRET_KEYS is read from this mark, so no message shows the value and the app never writes it out. */
 const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
 const noRepeats = (what: string) => (values: string[]) =>
@@ -110,8 +115,8 @@ export const settingsSchema = z
     ).optional(),
 
     // --- Prefect
-    prefect_account_id: str("a Prefect Cloud account id (UUID)", UUID).optional(),
-    prefect_workspace_id: str("a Prefect Cloud workspace id (UUID)", UUID).optional(),
+    prefect_account_id: checked(str("a Prefect Cloud account id (UUID)", UUID), placeholderIdError).optional(),
+    prefect_workspace_id: checked(str("a Prefect Cloud workspace id (UUID)", UUID), placeholderIdError).optional(),
     prefect_api_url: checked(str('an http(s) URL ending in /api, e.g. "https://prefect.example.com/api"'), apiUrlError).optional(),
     prefect_api_allow_plain_http: bool().default(false),
     prefect_api_key: secret(str("a non-empty Prefect API key").optional()),

@@ -34,6 +34,7 @@ export function configureStateBackend(stack: TerraformStack, props: StateBackend
   return (
     `State for ${stack.node.id} is kept in the local file ${file}. ` +
     `To share it and lock it, set state_bucket (and state_lock_table) in terraform.tfvars, then run ` +
-    `"npx cdktf deploy --migrate-state" once to move the existing state to S3.`
+    `"npm run deploy -- --migrate-state" (with several environments, "npm run deploy -- <environment> --migrate-state") once ` +
+    `to move the existing state to S3.`
   );
 }

@@ -3,12 +3,13 @@ import { Fn, type ITerraformDependable, TerraformSelf } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 
-export const INSTALL_HINT = "prefect-ecs: the Prefect CLI (prefect) is not on PATH; install it with: pip install prefect prefect-aws";
+export const INSTALL_HINT = `prefect-ecs: the Prefect CLI (prefect) is not on PATH; install it with: ${PREFECT_PIP_INSTALL}`;
 
 const REQUIRE_PREFECT = `command -v prefect >/dev/null 2>&1 || { echo "${INSTALL_HINT}" >&2; exit 127; }`;
 
 import { TEMPLATE_TEMP_PREFIX } from "../naming";
 import { CREATE_QUEUES, WRITE_POOL } from "./pool-shell";
+import { PREFECT_PIP_INSTALL } from "../versions";
 
 export { TEMPLATE_TEMP_PREFIX } from "../naming";
 

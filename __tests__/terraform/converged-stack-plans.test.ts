@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { costMarkdown, estimate, inventoryOf, regionOfPlan, resourcesBeforePlan, resourcesOfPlan } from "../src/review/cost";
-import { summarizePlan } from "../src/review/plan-summary";
-import { type Converged, convergedState, withTerraformData } from "./support/converged-state";
-import { PLAN_TIME_ENV, synth } from "./support/synth";
-import { terraform, terraformAsync, terraformTooling } from "./support/terraform";
+import { costMarkdown, estimate, inventoryOf, regionOfPlan, resourcesBeforePlan, resourcesOfPlan } from "../../src/review/cost";
+import { summarizePlan } from "../../src/review/plan-summary";
+import { type Converged, convergedState, withTerraformData } from "../support/converged-state";
+import { PLAN_TIME_ENV, synth } from "../support/synth";
+import { terraform, terraformAsync, terraformTooling } from "../support/terraform";
 
 /**
  * Real plans of the whole default stack against a state that already holds it (a converged state, made

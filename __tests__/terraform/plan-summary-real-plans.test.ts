@@ -13,11 +13,11 @@ import {
   resourcesBeforePlan,
   resourcesOfPlan,
   resourcesOfSynth,
-} from "../src/review/cost";
-import { GITHUB_COMMENT_LIMIT, SUMMARY_BUDGET, summarizePlan, UNKNOWN } from "../src/review/plan-summary";
-import { everyKindOfChangePlan, firstPlan as firstPlanOf, onlyForgottenConfig, onlyMovedConfig } from "./support/real-plans";
-import { synth } from "./support/synth";
-import { terraformTooling } from "./support/terraform";
+} from "../../src/review/cost";
+import { GITHUB_COMMENT_LIMIT, SUMMARY_BUDGET, summarizePlan, UNKNOWN } from "../../src/review/plan-summary";
+import { everyKindOfChangePlan, firstPlan as firstPlanOf, onlyForgottenConfig, onlyMovedConfig } from "../support/real-plans";
+import { synth } from "../support/synth";
+import { terraformTooling } from "../support/terraform";
 
 /**
  * The plan summary on real `terraform show -json` output, read the way GitHub shows it: rendered with
@@ -100,15 +100,15 @@ describe("plan summary of the default stack's first plan, rendered as GitHub doe
   });
 
   it("the example summary in docs/pipelines.md is this plan's summary, exactly (regenerate it when this fails)", () => {
-    const page = readFileSync(join(__dirname, "..", "docs", "pipelines.md"), "utf8");
+    const page = readFileSync(join(__dirname, "..", "..", "docs", "pipelines.md"), "utf8");
     const start = page.indexOf("<details><summary>Example summary</summary>");
     expect(start, "docs/pipelines.md has no <details><summary>Example summary</summary> block").toBeGreaterThanOrEqual(0);
     const example = page.slice(page.indexOf("\n", start) + 1, page.indexOf("</details>", start)).trim();
     const current = withCost(firstPlan, { headingLevel: 4 }).trim();
     if (example !== current) {
       // The current text, ready to paste between the <details> lines.
-      mkdirSync(join(__dirname, "..", "test-results"), { recursive: true });
-      writeFileSync(join(__dirname, "..", "test-results", "pipelines-example-summary.md"), `${current}\n`);
+      mkdirSync(join(__dirname, "..", "..", "test-results"), { recursive: true });
+      writeFileSync(join(__dirname, "..", "..", "test-results", "pipelines-example-summary.md"), `${current}\n`);
     }
     expect(example, "docs/pipelines.md's example is out of date: test-results/pipelines-example-summary.md has the current one").toBe(current);
   });

@@ -9,11 +9,11 @@ import {
   synthesizedByType,
   terraform,
   terraformTooling,
-} from "./support/terraform";
-import { summarizePlan } from "../src/review/plan-summary";
-import { costMarkdown, estimate, inventoryOf, resourcesOfPlan, resourcesOfSynth } from "../src/review/cost";
-import { expectNoCanary, PLAN_TIME_ENV, SECRET_CANARIES, synth, synthState, type TerraformJson, VARIANTS } from "./support/synth";
-import { SECRET_KEYS } from "../src/settings";
+} from "../support/terraform";
+import { summarizePlan } from "../../src/review/plan-summary";
+import { costMarkdown, estimate, inventoryOf, resourcesOfPlan, resourcesOfSynth } from "../../src/review/cost";
+import { expectNoCanary, PLAN_TIME_ENV, SECRET_CANARIES, synth, synthState, type TerraformJson, VARIANTS } from "../support/synth";
+import { SECRET_KEYS } from "../../src/settings";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 

@@ -1,10 +1,9 @@
 import { defineConfig } from "vitest/config";
-import { TERRAFORM_TIER } from "./vitest.config";
 
 /** The real-Terraform tier (npm run test:terraform): whole-stack validate, plan, converged state and S3 backend. */
 export default defineConfig({
   test: {
-    include: TERRAFORM_TIER,
+    include: ["__tests__/terraform/**/*.test.ts"],
     // Gets hashicorp/aws once (mirror or registry), or stops the tier with one line saying how.
     globalSetup: ["__tests__/support/terraform-global-setup.ts"],
     setupFiles: ["__tests__/support/matchers.ts"],
