@@ -2,7 +2,7 @@
 #   - no inbound traffic anywhere, and no public IP on any task (egress through one NAT instance),
 #   - the Prefect credential only in Secrets Manager,
 #   - logs with retention.
-# Use it: cp examples/starter.tfvars environments/starter.tfvars, then npm run cost -- starter
+# Use it: mkdir -p environments && cp examples/starter.tfvars environments/starter.tfvars, then npm run cost -- starter
 # (about $11.91 a month at us-east-1 list prices; docs/cost.md: "The starter profile").
 
 internet_egress = "nat_instance" # one t4g.nano instead of a NAT gateway ($36.50 a month)

@@ -6,14 +6,18 @@
  *   - the whole `npm test`;
  *   - the emulator tier (`npm run test:emulator`: apply, change and destroy against moto), with each lane's
  *     Terraform time from test-results/emulator/ (skipped with --no-emulator).
- * Prints a Markdown table. Timings stay out of pass/fail tests on purpose.
+ * Prints a Markdown table; with --write it also replaces the measured block of docs/performance.md. Timings stay
+ * out of pass/fail tests on purpose.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(__dirname, "..");
+/** The block of docs/performance.md that `npm run bench -- --write` replaces. */
+const BENCH_START = "<!-- npm run bench -- --write: start -->";
+const BENCH_END = "<!-- npm run bench -- --write: end -->";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GNU_TIME = "/usr/bin/time";
 
@@ -54,17 +58,29 @@ function laneTimes(): [string, number][] {
 }
 
 const row = (what: string, value: string, target: string) => `| ${what} | ${value} | ${target} |`;
-console.log(`Machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; synth runs: ${RUNS}\n`);
-console.log("| measure | result | target |");
-console.log("|---|---|---|");
-console.log(row(`synth, default stack (\`${app}\`), median wall time`, `${synthSeconds.toFixed(2)} s`, "≤ 1.5 s"));
-console.log(
-  row("synth, peak memory of the app process (median)", synthPeak === undefined ? "n/a (no GNU time)" : `${synthPeak.toFixed(0)} MB`, "≤ 200 MB"),
+const lines: string[] = [];
+const out = (line: string) => lines.push(line);
+out(
+  `Machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; synth runs: ${RUNS}; measured ${new Date().toISOString().slice(0, 10)}\n`,
 );
-console.log(row("real-Terraform tier (`npm run test:terraform`)", `${tier.seconds.toFixed(1)} s`, "its own tier"));
-if (full) console.log(row("whole `npm test`", `${full.seconds.toFixed(1)} s`, "≤ 90 s"));
+out("| measure | result | target |");
+out("|---|---|---|");
+out(row(`synth, default stack (\`${app}\`), median wall time`, `${synthSeconds.toFixed(2)} s`, "≤ 1.5 s"));
+out(row("synth, peak memory of the app process (median)", synthPeak === undefined ? "n/a (no GNU time)" : `${synthPeak.toFixed(0)} MB`, "≤ 200 MB"));
+out(row("real-Terraform tier (`npm run test:terraform`)", `${tier.seconds.toFixed(1)} s`, "its own tier"));
+if (full) out(row("whole `npm test`", `${full.seconds.toFixed(1)} s`, "≤ 90 s"));
 if (emulator) {
-  console.log(row("emulator tier (`npm run test:emulator`), all lanes side by side", `${emulator.seconds.toFixed(1)} s`, "≤ 6 min"));
-  for (const [lane, seconds] of laneTimes())
-    console.log(row(`emulator lane \`${lane}\`: Terraform commands`, `${seconds.toFixed(1)} s`, "part of the tier"));
+  out(row("emulator tier (`npm run test:emulator`), all lanes side by side", `${emulator.seconds.toFixed(1)} s`, "≤ 6 min"));
+  for (const [lane, seconds] of laneTimes()) out(row(`emulator lane \`${lane}\`: Terraform commands`, `${seconds.toFixed(1)} s`, "part of the tier"));
+}
+console.log(lines.join("\n"));
+
+// --write: the figures replace the measured block of docs/performance.md, so the docs quote what was measured.
+if (process.argv.includes("--write")) {
+  const page = join(ROOT, "docs", "performance.md");
+  const text = readFileSync(page, "utf8");
+  const [start, end] = [BENCH_START, BENCH_END].map((marker) => text.indexOf(marker));
+  if (start < 0 || end < start) throw new Error(`docs/performance.md has no ${BENCH_START} … ${BENCH_END} block`);
+  writeFileSync(page, `${text.slice(0, start + BENCH_START.length)}\n${lines.join("\n")}\n${text.slice(end)}`);
+  console.log("\nwrote docs/performance.md");
 }

@@ -9,9 +9,9 @@
  * the bugs that matter (a secret in cdk.tf.json, a misspelt stop code), each named, each with the tests meant to catch it.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { copyProject } from "../__tests__/support/project";
 import { runScript } from "../src/cli";
 import { type Mutation, MUTATIONS } from "./mutations";
 
@@ -20,20 +20,6 @@ const ROOT = join(__dirname, "..");
 const TERRAFORM_TIER = "__tests__/terraform/";
 
 export type Outcome = "caught" | "survived" | "broken";
-
-/** A copy of the project's files (tracked and new, not ignored) with node_modules linked, for planting bugs in. */
-function scratchCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-mutate-"));
-  const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" });
-  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
-  for (const file of listed.stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(join(ROOT, file))) continue;
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    cpSync(join(ROOT, file), join(dir, file));
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  return dir;
-}
 
 /** Runs the mutation's tests in dir with the bug planted; the original file is put back afterwards. */
 function tryMutation(dir: string, mutation: Mutation): { outcome: Outcome; failed: string[] } {
@@ -77,7 +63,7 @@ function tryMutation(dir: string, mutation: Mutation): { outcome: Outcome; faile
 export function mutate(filter?: string): number {
   const chosen = MUTATIONS.filter((m) => !filter || m.behaviour.includes(filter));
   if (!chosen.length) throw new Error(`no mutation's behaviour contains "${filter}"`);
-  const dir = scratchCopy();
+  const dir = copyProject(ROOT, "prefect-ecs-mutate-");
   let bad = 0;
   try {
     for (const mutation of chosen) {
