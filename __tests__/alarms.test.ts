@@ -56,12 +56,24 @@ describe("alarms with alarm_email", () => {
   it("GIVEN the topic THEN it is encrypted with its own rotating key, which only this account's notifiers may use, and the email subscribes to it", () => {
     const key = Object.values(resources(json, "aws_kms_key"))[0];
     expect(key.enable_key_rotation).toBe(true);
-    const statements = JSON.parse(key.policy).Statement;
-    expect(statements[1]).toMatchObject({
-      Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"] },
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Condition: { StringEquals: { "aws:SourceAccount": "${local.alarms_account_id}" } },
-    });
+    // The whole policy: the account administers the key; the three notifiers may only encrypt, for this account.
+    expect(JSON.parse(key.policy).Statement).toEqual([
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: "arn:${data.aws_partition.partition.partition}:iam::${local.alarms_account_id}:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "NotifiersEncrypt",
+        Effect: "Allow",
+        Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"] },
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": "${local.alarms_account_id}" } },
+      },
+    ]);
     expect(Object.values(resources(json, "aws_sns_topic"))[0]).toMatchObject({
       name: "prefect-ecs-dev-alarms",
       kms_master_key_id: "${aws_kms_key.alarms_topic_key.arn}",
@@ -187,7 +199,11 @@ describe("alarms: variations", () => {
 
   it("GIVEN both an email and an existing topic THEN alarms and the rule notify both", () => {
     const { json } = synth({ ...EMAIL, alarm_sns_topic_arn: TOPIC });
-    for (const alarm of alarmsOf(json)) expect(alarm.ok_actions).toEqual([OWN_TOPIC, TOPIC]);
+    expect(alarmsOf(json).length).toBeGreaterThanOrEqual(3);
+    for (const alarm of alarmsOf(json)) {
+      expect(alarm.alarm_actions).toEqual([OWN_TOPIC, TOPIC]);
+      expect(alarm.ok_actions).toEqual([OWN_TOPIC, TOPIC]);
+    }
     expect(Object.values(resources(json, "aws_cloudwatch_event_target")).filter((t) => [OWN_TOPIC, TOPIC].includes(t.arn))).toHaveLength(2);
   });
 

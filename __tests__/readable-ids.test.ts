@@ -27,7 +27,7 @@ describe("the readable id policy", () => {
     expect(Object.keys(JSON.parse(Testing.synth(stack)).locals).sort()).toEqual(["flow_run_queue", "flow_run_task_queue"]);
   });
 
-  it("GIVEN the full stack with every option WHEN synthesized THEN no two constructs collide and ids are construct paths", () => {
+  it("GIVEN EFS, interface endpoints, autoscaling, ECS Exec and a namespace WHEN synthesized THEN no two constructs collide and the VPC and service ids are their construct paths", () => {
     const { json } = synth({
       flow_run_efs: true,
       vpc_interface_endpoints: true,

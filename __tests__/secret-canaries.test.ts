@@ -4,6 +4,7 @@ import { scratchProject } from "./support/project";
 import { parseSettings, SECRET_KEYS, SETTING_KEYS, SettingsError } from "../src/settings";
 import { loadDeployments } from "../src/settings/environments";
 import { PrefectEcsStack } from "../src/stack";
+import { StateStack } from "../src/state-stack";
 import { BASE_VALUES, expectNoCanary, SECRET_CANARIES, settingsProblems, VARIANTS } from "./support/synth";
 
 /**
@@ -63,6 +64,16 @@ describe("the canary list", () => {
   });
 });
 
+describe("a secret the settings accept but the stack does not use", () => {
+  it("GIVEN prefect_api_key beside an existing secret and an unmanaged pool THEN the key is optional, and cdk.tf.json does not hold it", async () => {
+    const values = { ...BASE_VALUES, ...VARIANTS.existing_secret, manage_work_pool: false, prefect_api_key: SECRET_CANARIES.prefect_api_key };
+    const { deployment, text } = await synthProject(project({ "terraform.tfvars": tfvars(values) }));
+    expect(deployment.settings.prefect_api_key).toBe(SECRET_CANARIES.prefect_api_key);
+    expect(JSON.parse(text).variable.prefect_api_key).toMatchObject({ nullable: true, default: null });
+    expectNoCanary(text, "cdk.tf.json");
+  });
+});
+
 describe.each([...SECRET_KEYS])("the secret %s", (key) => {
   const canary = SECRET_CANARIES[key];
   const used = { ...BASE_VALUES, ...USED_WITH[key] };
@@ -85,6 +96,14 @@ describe.each([...SECRET_KEYS])("the secret %s", (key) => {
     expect(deployment.fileValues[key]).toBe(canary);
     expect(text).toContain(`var.${key}`);
     expectNoCanary(text, "cdk.tf.json");
+  });
+
+  it("GIVEN it in terraform.tfvars with remote state THEN the state bootstrap stack (where no variable is required) does not hold it either", async () => {
+    const dir = project({ "terraform.tfvars": tfvars({ ...used, state_bucket: "acme-prefect-ecs-state", [key]: canary }) });
+    const [deployment] = await loadDeployments(dir);
+    const text = Testing.synth(new StateStack(Testing.app(), deployment), true);
+    expect(JSON.parse(text).variable[key]).toMatchObject({ nullable: true });
+    expectNoCanary(text, "the state stack's cdk.tf.json");
   });
 
   it("GIVEN it as TF_VAR_ WHEN synthesized THEN cdk.tf.json holds only the variable", async () => {

@@ -72,9 +72,13 @@ describe("state bootstrap stack", () => {
     expect(resources(synthState({ state_bucket: "acme-prefect-ecs-state", state_locking: "s3_lockfile" }).json, "aws_dynamodb_table")).toEqual({});
   });
 
-  it("declares the same variables as the worker stack, none required, so terraform.tfvars serves both", () => {
+  it("declares the same variables as the worker stack, none required and none checked, so terraform.tfvars serves both", () => {
+    expect(Object.keys(json.variable).sort()).toEqual(Object.keys(synth({ state_bucket: "acme-prefect-ecs-state" }).json.variable).sort());
     expect(Object.values(json.variable).every((v) => v.nullable !== false)).toBe(true);
-    expect(Object.keys(json.variable)).toContain("prefect_api_key");
+    // It serves every environment: a check against one environment's values would refuse the others' files.
+    const checks = Object.values(json.variable).flatMap((v) => v.validation ?? []);
+    expect(checks.filter((c: { error_message: string }) => c.error_message.includes("synthesized with"))).toEqual([]);
+    expect(synth({}).json.variable.worker_cpu.validation[0].error_message).toContain("synthesized with");
   });
 });
 

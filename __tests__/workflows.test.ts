@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PREFECT_AWS_VERSION, PREFECT_VERSION, PYTHON_VERSION } from "../src/versions";
+import { SECRET_KEYS } from "../src/settings";
+import { settingsProblems } from "./support/synth";
 
 const ROOT = join(__dirname, "..");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
@@ -114,10 +116,20 @@ describe("plan workflow", () => {
     expect(JSON.stringify(wf)).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY/);
   });
 
-  it("never gives a pull request's code the Prefect credential: plans run with placeholders", () => {
+  it("never gives a pull request's code a credential: plans run with a placeholder for every secret setting", () => {
     expect(JSON.stringify(wf)).not.toContain("secrets.");
-    expect(wf.jobs.plan.env.TF_VAR_prefect_api_key).toMatch(/^placeholder/);
-    expect(wf.jobs.plan.env.TF_VAR_prefect_api_auth_string).toMatch(/^placeholder/);
+    for (const key of SECRET_KEYS) expect(wf.jobs.plan.env[`TF_VAR_${key}`], key).toMatch(/^placeholder/);
+  });
+
+  it("GIVEN the placeholders THEN each passes its setting's rule, so a plan of a stack that needs it gets past validation", () => {
+    for (const key of SECRET_KEYS) {
+      const values = {
+        [key]: wf.jobs.plan.env[`TF_VAR_${key}`],
+        ...(key === "prefect_api_auth_string" ? { self_hosted_auth: "auth_string", prefect_server: true } : {}),
+        ...(key === "prefect_server_db_password" ? { prefect_server: true } : {}),
+      };
+      expect(settingsProblems(values), key).toBe("");
+    }
   });
 
   it("plans only branches of this repository; a fork's pull request gets a notice saying why", () => {
@@ -295,6 +307,11 @@ describe("deploy workflow: applies exactly the plan it showed", () => {
       PREFECT_API_KEY: "${{ secrets.PREFECT_API_KEY }}",
       TF_CLI_ARGS_apply: "-lock-timeout=10m",
     });
+    // Every secret setting, so a stack that needs any of them (the in-stack server's password too) can apply.
+    for (const key of SECRET_KEYS) expect(plan.env[`TF_VAR_${key}`], key).toMatch(/^placeholder/);
+    for (const job of [apply, ...Object.values(workflow("destroy.yml").jobs as Record<string, any>).filter((j) => j.env)]) {
+      for (const key of SECRET_KEYS) expect(job.env[`TF_VAR_${key}`], key).toBe(`\${{ secrets.${key.toUpperCase()} }}`);
+    }
   });
 
   it("asks for approval only when the plan changes something", () => {

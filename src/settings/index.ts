@@ -443,6 +443,14 @@ export function ruleProblems(values: Record<string, unknown>): { rule: number; m
   });
 }
 
+/** Whether a value, or any string or map key inside it, holds Terraform template syntax (`${` or `%{`). */
+function holdsTemplateSyntax(value: unknown): boolean {
+  if (typeof value === "string") return /[$%]\{/.test(value);
+  if (Array.isArray(value)) return value.some(holdsTemplateSyntax);
+  if (value !== null && typeof value === "object") return Object.entries(value).some(([k, v]) => holdsTemplateSyntax(k) || holdsTemplateSyntax(v));
+  return false;
+}
+
 /**
  * Validates one deployment's raw values (from terraform.tfvars or an object) and resolves defaults.
  * Throws SettingsError listing every problem, each naming the key, the bad value and what is allowed.
@@ -455,6 +463,16 @@ export function parseSettings(given: Record<string, unknown>, source = "terrafor
     throw new SettingsError(
       source,
       tokens.map((key) => `${key} holds cdktf's internal token syntax (TfToken[…]); write the value itself`),
+    );
+  // Terraform reads "${" and "%{" in every string of cdk.tf.json as template syntax, so a value holding them
+  // would be code run at plan (a file() read written into the plan). No AWS name, ARN, tag or URL needs them.
+  const templated = Object.keys(values).filter((key) => !SECRET_KEYS.includes(key as SettingKey) && holdsTemplateSyntax(values[key]));
+  if (templated.length)
+    throw new SettingsError(
+      source,
+      templated.map(
+        (key) => `${key} holds "\${" or "%{", which Terraform would run as template syntax at plan; no AWS name, ARN, tag or URL needs them`,
+      ),
     );
   const result = settingsSchema.safeParse(values);
   if (!result.success) {

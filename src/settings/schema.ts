@@ -26,6 +26,12 @@ export const UUID_RE2 = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const AZ = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]+)?$/;
+/**
+ * A whole secret, no JSON key: ECR's pull-through cache rule takes the secret's ARN as its credentialArn and
+ * reads `username` and `accessToken` from the secret itself (ECR User Guide, "Storing your upstream repository
+ * credentials in an AWS Secrets Manager secret"; the API's CredentialArn is a secret ARN).
+ */
+const WHOLE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
 // Field-level errors say what is allowed; the formatter prefixes "<key> = <value> is not valid".
 const str = (allowed: string, re?: RegExp) => {
@@ -203,8 +209,8 @@ export const settingsSchema = z
     ecr_force_delete: bool().default(false),
     ecr_pull_through_cache: oneOf(["none", "docker_hub", "ecr_public"] as const).default("none"),
     docker_hub_credential_secret_arn: str(
-      "a full Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires it)",
-      SECRET_ARN,
+      "a full Secrets Manager secret ARN (ending in the 6-character suffix, no :<json-key>) whose name starts with ecr-pullthroughcache/ (ECR requires it)",
+      WHOLE_SECRET_ARN,
     ).optional(),
     // Unset: on exactly when alarms are (the alarms read its task-count metric); billed per metric otherwise unused.
     container_insights: bool().optional(),
