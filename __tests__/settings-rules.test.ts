@@ -111,6 +111,7 @@ const CASES: Record<string, Record<string, unknown>>[] = [
     },
   },
   { serverMaxStorageBelowSize: { prefect_server: true, prefect_server_db_storage_gb: 200 } },
+  { serverMaxStorageUnder110Percent: { prefect_server: true, prefect_server_db_storage_gb: 100, prefect_server_db_max_storage_gb: 105 } },
   { stateWithoutBucket: { state_lock_table: "locks", state_region: "eu-west-1" } },
   { lockfileWithTable: { state_bucket: "acme-state-bucket", state_locking: "s3_lockfile", state_lock_table: "locks" } },
 ];

@@ -108,8 +108,8 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     behaviour: "a setting holding ${…} reaches cdk.tf.json, where Terraform runs it at plan",
     file: "src/settings/index.ts",
-    find: 'if (typeof value === "string") return /[$%]\\{/.test(value);',
-    replace: 'if (typeof value === "string") return false;',
+    find: ".filter((key) => holdsAny(values[key], /[$%]\\{/))",
+    replace: ".filter(() => false)",
     tests: ["__tests__/terraform-literals.test.ts"],
   },
   {
@@ -139,5 +139,26 @@ export const MUTATIONS: readonly Mutation[] = [
     find: "{ checkSynthTimeValues: false },",
     replace: "{ checkSynthTimeValues: true },",
     tests: ["__tests__/state-stack.test.ts"],
+  },
+  {
+    behaviour: "a control character (ESC) in a setting reaches names, environment variables and terminals",
+    file: "src/settings/index.ts",
+    find: ".filter((key) => holdsAny(values[key], CONTROL_CHARACTERS))",
+    replace: ".filter(() => false)",
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "a refused URL's query string (often a token) is printed in the message",
+    file: "src/settings/service-rules.ts",
+    find: "const withoutQuery = query < 0 ? url : `${url.slice(0, query + 1)}***`;",
+    replace: "const withoutQuery = query < 0 ? url : url;",
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "a database maximum storage less than 10 % above the allocated storage passes synth, and RDS refuses the apply",
+    file: "src/settings/index.ts",
+    find: "s.prefect_server_db_max_storage_gb * 10 < s.prefect_server_db_storage_gb * 11",
+    replace: "s.prefect_server_db_max_storage_gb * 10 < s.prefect_server_db_storage_gb * 10",
+    tests: ["__tests__/hostile-input.test.ts"],
   },
 ];

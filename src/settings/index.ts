@@ -255,6 +255,14 @@ export const RULES: readonly Rule[] = [
     s.prefect_server && s.prefect_server_db_max_storage_gb < s.prefect_server_db_storage_gb
       ? `${describe(s, user, "prefect_server_db_max_storage_gb")} is below ${describe(s, user, "prefect_server_db_storage_gb")}; storage autoscaling grows the volume up to the maximum, so set it at least as large (equal turns autoscaling off)`
       : undefined,
+  // Amazon RDS User Guide, "Managing capacity automatically with Amazon RDS storage autoscaling": the maximum
+  // storage threshold must be at least 10 % more than the allocated storage.
+  (s, user) =>
+    s.prefect_server &&
+    s.prefect_server_db_max_storage_gb > s.prefect_server_db_storage_gb &&
+    s.prefect_server_db_max_storage_gb * 10 < s.prefect_server_db_storage_gb * 11
+      ? `${describe(s, user, "prefect_server_db_max_storage_gb")} is less than 10 % above ${describe(s, user, "prefect_server_db_storage_gb")}, which RDS refuses for storage autoscaling; use ${Math.ceil((s.prefect_server_db_storage_gb * 11) / 10)} or more, or ${s.prefect_server_db_storage_gb} to turn autoscaling off`
+      : undefined,
   (s, user) =>
     s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.name_prefix.startsWith("internal-")
       ? `${describe(s, user, "project_name")} starts the public load balancer's name with "internal-", which AWS refuses for load balancer names; choose another project_name or drop prefect_server_public_certificate_arn`
@@ -443,11 +451,14 @@ export function ruleProblems(values: Record<string, unknown>): { rule: number; m
   });
 }
 
-/** Whether a value, or any string or map key inside it, holds Terraform template syntax (`${` or `%{`). */
-function holdsTemplateSyntax(value: unknown): boolean {
-  if (typeof value === "string") return /[$%]\{/.test(value);
-  if (Array.isArray(value)) return value.some(holdsTemplateSyntax);
-  if (value !== null && typeof value === "object") return Object.entries(value).some(([k, v]) => holdsTemplateSyntax(k) || holdsTemplateSyntax(v));
+/** C0 and C1 control characters and DEL. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether a value, or any string or map key inside it, matches the pattern. */
+function holdsAny(value: unknown, pattern: RegExp): boolean {
+  if (typeof value === "string") return pattern.test(value);
+  if (Array.isArray(value)) return value.some((v) => holdsAny(v, pattern));
+  if (value !== null && typeof value === "object") return Object.entries(value).some(([k, v]) => holdsAny(k, pattern) || holdsAny(v, pattern));
   return false;
 }
 
@@ -466,14 +477,20 @@ export function parseSettings(given: Record<string, unknown>, source = "terrafor
     );
   // Terraform reads "${" and "%{" in every string of cdk.tf.json as template syntax, so a value holding them
   // would be code run at plan (a file() read written into the plan). No AWS name, ARN, tag or URL needs them.
-  const templated = Object.keys(values).filter((key) => !SECRET_KEYS.includes(key as SettingKey) && holdsTemplateSyntax(values[key]));
-  if (templated.length)
-    throw new SettingsError(
-      source,
-      templated.map(
-        (key) => `${key} holds "\${" or "%{", which Terraform would run as template syntax at plan; no AWS name, ARN, tag or URL needs them`,
+  // Control characters (ESC, newlines, C1 controls) would reach environment variables, names and terminals; the
+  // message never shows the value, which could drive the terminal it is printed on.
+  const open = Object.keys(values).filter((key) => !SECRET_KEYS.includes(key as SettingKey));
+  const refused = [
+    ...open
+      .filter((key) => holdsAny(values[key], /[$%]\{/))
+      .map((key) => `${key} holds "\${" or "%{", which Terraform would run as template syntax at plan; no AWS name, ARN, tag or URL needs them`),
+    ...open
+      .filter((key) => holdsAny(values[key], CONTROL_CHARACTERS))
+      .map(
+        (key) => `${key} holds a control character (such as a newline, a tab or ESC), which no AWS name, ARN, tag or URL may hold; retype the value`,
       ),
-    );
+  ];
+  if (refused.length) throw new SettingsError(source, refused);
   const result = settingsSchema.safeParse(values);
   if (!result.success) {
     throw new SettingsError(

@@ -1,6 +1,6 @@
 import type { Deployment } from "./index";
 import { planPrefectConnection } from "./prefect-connection";
-import { PLAN_TIME_KEYS, placeholderIdError, SECRET_KEYS } from "./schema";
+import { edgeWhitespaceError, PLAN_TIME_KEYS, placeholderIdError, SECRET_KEYS } from "./schema";
 
 type PlanTimeKey = (typeof PLAN_TIME_KEYS)[number];
 
@@ -39,6 +39,9 @@ export function missingPlanTimeValues(deployment: Deployment, env: NodeJS.Proces
     if (value === undefined) return [`${key} has no value: ${HOW[key].replace("{file}", files)}`];
     const from = deployment.fileValues[key] !== undefined ? files : `TF_VAR_${key}`;
     if (typeof value === "string" && value.trim() === "") return [`${key} is empty (in ${from}): ${HOW[key].replace("{file}", files)}`];
+    // The file's values were checked at synth; TF_VAR_ values are checked here, never shown.
+    const edge = SECRET_KEYS.includes(key) && typeof value === "string" && edgeWhitespaceError(value);
+    if (edge) return [`${key} (in ${from}) is not valid: ${edge}`];
     // The file's ids were checked at synth; an id from the environment is checked here.
     const placeholder = (key === "prefect_account_id" || key === "prefect_workspace_id") && typeof value === "string" && placeholderIdError(value);
     if (placeholder) return [`${key} = ${JSON.stringify(value)} (in ${from}) is not valid: ${placeholder}`];

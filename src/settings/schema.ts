@@ -64,6 +64,9 @@ export const placeholderIdError = (id: string): string | undefined =>
   /^00000000-0000-/.test(id)
     ? "it is a placeholder, not an id; copy yours from the workspace URL https://app.prefect.cloud/account/<account id>/workspace/<workspace id>"
     : undefined;
+/** A credential with a space or newline at either end (a heredoc, a copied line): Secrets Manager would keep it. */
+export const edgeWhitespaceError = (value: string): string | undefined =>
+  value !== value.trim() ? "it starts or ends with a space or a newline (a heredoc or a copied line?); remove it" : undefined;
 /** Marks a credential: SECRET_KEYS is read from this mark, so no message shows the value and the app never writes it out. */
 const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
 const noRepeats = (what: string) => (values: string[]) =>
@@ -125,9 +128,10 @@ export const settingsSchema = z
     prefect_workspace_id: checked(str("a Prefect Cloud workspace id (UUID)", UUID), placeholderIdError).optional(),
     prefect_api_url: checked(str('an http(s) URL ending in /api, e.g. "https://prefect.example.com/api"'), apiUrlError).optional(),
     prefect_api_allow_plain_http: bool().default(false),
-    prefect_api_key: secret(str("a non-empty Prefect API key").optional()),
+    // A heredoc or a copied line brings a newline: refused, not trimmed, since Terraform reads the same raw value.
+    prefect_api_key: secret(checked(str("a non-empty Prefect API key"), edgeWhitespaceError).optional()),
     prefect_api_key_version: int(1, 1_000_000).default(1),
-    prefect_api_auth_string: secret(str('a non-empty auth string such as "admin:pass"').optional()),
+    prefect_api_auth_string: secret(checked(str('a non-empty auth string such as "admin:pass"'), edgeWhitespaceError).optional()),
     self_hosted_auth: oneOf(["none", "auth_string"] as const).default("none"),
     existing_api_key_secret_arn: str(
       "a full Secrets Manager secret ARN (ending in the 6-character suffix), optionally followed by :<json-key>",
@@ -254,8 +258,9 @@ export const settingsSchema = z
     prefect_server_db_final_snapshot: bool().default(true),
     // A manual snapshot id, an automated one ("rds:" prefix), or an ARN (region and partition checked against aws_region).
     prefect_server_db_restore_snapshot: str(
-      'an RDS DB snapshot identifier (e.g. "prefect-ecs-dev-prefect-final", or "rds:prefect-ecs-dev-prefect-2026-11-23-05-10" for an automated one) or a snapshot ARN',
-      /^((rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254})$/,
+      'an RDS DB snapshot identifier: letters, digits and single hyphens, starting with a letter and not ending with a hyphen (e.g. "prefect-ecs-dev-prefect-final", or "rds:prefect-ecs-dev-prefect-2026-11-23-05-10" for an automated one), or a snapshot ARN',
+      // RDS DBSnapshotIdentifier: 1-255 letters, digits and hyphens, starting with a letter, no two hyphens in a row, no hyphen at the end.
+      /^((rds:)?(?=[a-zA-Z0-9-]{1,255}$)[a-zA-Z](-?[a-zA-Z0-9])*|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?(?=[a-zA-Z0-9-]{1,255}$)[a-zA-Z](-?[a-zA-Z0-9])*)$/,
     ).optional(),
     // RDS: 8-128 printable ASCII characters except /, ', ", @ and space.
     prefect_server_db_password: secret(

@@ -213,12 +213,17 @@ export function apiUrlError(url: string): string | undefined {
   return undefined;
 }
 
-/** The URL as messages may show it: everything between the scheme and the last "@" (user, password) masked. */
+/**
+ * The URL as messages may show it: everything between the scheme and the last "@" (user, password) masked, and
+ * a query or fragment (often a token) masked after its "?" or "#".
+ */
 export function redactUrl(url: string): string {
-  const at = url.lastIndexOf("@");
-  if (at < 0) return url;
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
-  return `${scheme}***${url.slice(at)}`;
+  const query = url.search(/[?#]/);
+  const withoutQuery = query < 0 ? url : `${url.slice(0, query + 1)}***`;
+  const at = withoutQuery.lastIndexOf("@");
+  if (at < 0) return withoutQuery;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(withoutQuery)?.[0] ?? "";
+  return `${scheme}***${withoutQuery.slice(at)}`;
 }
 
 const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((c) => new Netmask(c));
