@@ -452,6 +452,7 @@ export function ruleProblems(values: Record<string, unknown>): { rule: number; m
 }
 
 /** C0 and C1 control characters and DEL. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Whether a value, or any string or map key inside it, matches the pattern. */
