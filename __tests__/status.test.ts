@@ -46,6 +46,43 @@ describe("npm run status: where Prefect is and how it authenticates", () => {
 });
 
 describe("npm run status: credentials stay with their server", () => {
+  const cloud = { TF_VAR_prefect_account_id: ACCOUNT, TF_VAR_prefect_workspace_id: WORKSPACE, PREFECT_API_KEY: "pnu_cloud" };
+  const CLOUD_URL = `https://api.prefect.cloud/api/accounts/${ACCOUNT}/workspaces/${WORKSPACE}`;
+
+  it.each([
+    ["a local server left exported (plain HTTP)", "http://localhost:4200/api", "is not this stack's Prefect Cloud workspace"],
+    ["another workspace", `https://api.prefect.cloud/api/accounts/${ACCOUNT}/workspaces/${ACCOUNT}`, "is not this stack's Prefect Cloud workspace"],
+    ["another server over HTTPS", "https://prefect.example.com/api", "is not this stack's Prefect Cloud workspace"],
+  ])("GIVEN a Prefect Cloud stack and PREFECT_API_URL at %s THEN it is reported, and the key is sent nowhere", (_, url, expected) => {
+    const result = prefectTarget(settingsOf({}), { ...cloud, PREFECT_API_URL: url });
+    expect(result.target).toBeUndefined();
+    expect(result.missing).toContain(expected);
+    expect(result.missing).not.toContain("pnu_cloud");
+  });
+
+  it("GIVEN a Prefect Cloud stack and PREFECT_API_URL at its own workspace THEN the key goes there", () => {
+    expect(prefectTarget(settingsOf({}), { ...cloud, PREFECT_API_URL: `${CLOUD_URL}/` }).target).toEqual({
+      apiUrl: CLOUD_URL,
+      authorization: "Bearer pnu_cloud",
+    });
+  });
+
+  it.each([
+    ["its own URL", "https://prefect.example.com/api", true],
+    ["a port forward on loopback", "http://127.0.0.1:4200/api", true],
+    ["another public server", "https://other.example.com/api", false],
+    ["a private address that is not the stack's server", "http://10.0.0.5:4200/api", false],
+  ])(
+    "GIVEN a self-hosted stack with an auth string and PREFECT_API_URL at %s THEN the auth string is sent only if it is the stack's server",
+    (_, url, sent) => {
+      const settings = settingsOf({ prefect_api_url: "https://prefect.example.com/api", self_hosted_auth: "auth_string" });
+      const result = prefectTarget(settings, { PREFECT_API_AUTH_STRING: "admin:pw", PREFECT_API_URL: url });
+      expect(result.target?.authorization !== undefined).toBe(sent);
+      if (!sent)
+        expect(result.missing).toContain("is neither this stack's server (https://prefect.example.com/api) nor a port forward on this machine");
+    },
+  );
+
   it("GIVEN a self-hosted server without an auth string THEN no credential is sent, even with PREFECT_API_KEY in the shell", () => {
     const { target } = prefectTarget(settingsOf({ prefect_api_url: "https://prefect.example.com/api" }), { PREFECT_API_KEY: "pnu_cloud" });
     expect(target).toEqual({ apiUrl: "https://prefect.example.com/api", authorization: undefined });

@@ -161,4 +161,11 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "s.prefect_server_db_max_storage_gb * 10 < s.prefect_server_db_storage_gb * 10",
     tests: ["__tests__/hostile-input.test.ts"],
   },
+  {
+    behaviour: "npm run status sends the Cloud key to whatever PREFECT_API_URL the shell has exported",
+    file: "src/operations/status.ts",
+    find: "    if (elsewhere) return { missing: `PREFECT_API_URL${shownUrl(override)} ${elsewhere}` };",
+    replace: "",
+    tests: ["__tests__/status.test.ts"],
+  },
 ];

@@ -16,7 +16,11 @@ import { EMULATOR_REGION } from "../support/emulator-aws";
  * for a new service: 1 here.
  */
 const ROOT = join(__dirname, "..", "..");
-const KEY = "pnu_status-canary-key";
+/** The lane's stack is self-hosted with an auth string, read through a port forward (the stand-in on loopback). */
+const AUTH = "admin:status-canary-auth";
+const SELF_HOSTED = 'prefect_api_url = "https://prefect.example.com/api"\nself_hosted_auth = "auth_string"\n';
+/** A Prefect Cloud key left in the operator's shell: never sent to a self-hosted server. */
+const CLOUD_KEY = "pnu_status-cloud-key-never-sent";
 const POOL = "dev-prefect-ecs";
 let emulator: Emulator;
 let cloudwatch: CloudWatchClient;
@@ -39,7 +43,8 @@ function startStandIn(): Promise<void> {
         response.writeHead(status, { "Content-Type": "application/json" });
         response.end(JSON.stringify(body));
       };
-      if (request.headers.authorization !== `Bearer ${KEY}`) return send(401, { detail: "Invalid authentication credentials" });
+      if (request.headers.authorization !== `Basic ${Buffer.from(AUTH).toString("base64")}`)
+        return send(401, { detail: "Invalid authentication credentials" });
       if (request.method === "GET" && path === `/work_pools/${POOL}`) {
         if (prefect.pool === "missing") return send(404, { detail: "Work pool not found." });
         return send(200, { name: POOL, type: "ecs", status: prefect.pool === "paused" ? "PAUSED" : "READY", is_paused: prefect.pool === "paused" });
@@ -66,7 +71,7 @@ function startStandIn(): Promise<void> {
 }
 
 /** Runs `npm run status` (its script) in a project folder holding these settings, with this environment. */
-function status(env: Record<string, string | undefined>, tfvars = ""): Promise<{ code: number | null; output: string; last: string }> {
+function status(env: Record<string, string | undefined>, tfvars = SELF_HOSTED): Promise<{ code: number | null; output: string; last: string }> {
   const project = mkdtempSync(join(tmpdir(), "status-"));
   writeFileSync(join(project, "terraform.tfvars"), tfvars);
   const base: Record<string, string | undefined> = {
@@ -77,7 +82,8 @@ function status(env: Record<string, string | undefined>, tfvars = ""): Promise<{
     AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
     AWS_REGION: EMULATOR_REGION,
     PREFECT_API_URL: standInUrl,
-    PREFECT_API_KEY: KEY,
+    PREFECT_API_AUTH_STRING: AUTH,
+    PREFECT_API_KEY: CLOUD_KEY,
   };
   const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
   return new Promise((resolve) => {
@@ -142,7 +148,8 @@ describe("npm run status", () => {
       sort: "EXPECTED_START_TIME_DESC",
       limit: 5,
     });
-    expect(run.output).not.toContain(KEY);
+    expect(run.output).not.toContain(AUTH);
+    expect(run.output).not.toContain(CLOUD_KEY);
   });
 
   it("GIVEN the worker is down (fewer running than desired, no recent heartbeat) THEN it exits 1 and says so on the last line", async () => {
@@ -170,11 +177,11 @@ describe("npm run status", () => {
     }
   });
 
-  it("GIVEN a key Prefect refuses THEN it exits 1 saying the credential was refused, without printing it", async () => {
-    const run = await status({ PREFECT_API_KEY: "pnu_wrong-key-canary" });
+  it("GIVEN a credential Prefect refuses THEN it exits 1 saying the credential was refused, without printing it", async () => {
+    const run = await status({ PREFECT_API_AUTH_STRING: "admin:wrong-auth-canary" });
     expect(run.code).toBe(1);
     expect(run.last).toBe("NOT OK: Prefect: the API refused the credential (HTTP 401); check PREFECT_API_KEY or the auth string");
-    expect(run.output).not.toContain("pnu_wrong-key-canary");
+    expect(run.output).not.toContain("admin:wrong-auth-canary");
   });
 
   it("GIVEN an alarm of the stack in ALARM THEN it lists the alarms and exits 1 naming it", async () => {
@@ -202,18 +209,21 @@ describe("npm run status", () => {
   });
 
   it("GIVEN a stack that was never deployed THEN it says so in one line", async () => {
-    const run = await status({}, 'project_name = "other"\n');
+    const run = await status({}, `${SELF_HOSTED}project_name = "other"\n`);
     expect(run.code).toBe(1);
     expect(run.last).toMatch(/^NOT OK: not deployed: no ECS cluster other-dev in us-east-1/);
   });
 
   it("GIVEN Prefect Cloud ids but no key in the environment THEN it says which variable to set", async () => {
-    const run = await status({
-      PREFECT_API_URL: undefined,
-      PREFECT_API_KEY: undefined,
-      TF_VAR_prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666",
-      TF_VAR_prefect_workspace_id: "0b5c1a2e-1111-4222-8333-944455556667",
-    });
+    const run = await status(
+      {
+        PREFECT_API_URL: undefined,
+        PREFECT_API_KEY: undefined,
+        TF_VAR_prefect_account_id: "0b5c1a2e-1111-4222-8333-944455556666",
+        TF_VAR_prefect_workspace_id: "0b5c1a2e-1111-4222-8333-944455556667",
+      },
+      "",
+    );
     expect(run.code).toBe(1);
     expect(run.output).toContain("Prefect: no credential: set PREFECT_API_KEY (or TF_VAR_prefect_api_key) to read the work pool");
   });

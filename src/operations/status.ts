@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import type { Settings } from "../settings";
+import { PREFECT_CLOUD_API } from "../settings/prefect-connection";
 import { isPrivateHost, redactUrl } from "../settings/service-rules";
 
 /**
@@ -49,10 +50,15 @@ export function prefectTarget(settings: Settings, env: NodeJS.ProcessEnv): { tar
     };
   const account = env.TF_VAR_prefect_account_id ?? settings.prefect_account_id;
   const workspace = env.TF_VAR_prefect_workspace_id ?? settings.prefect_workspace_id;
-  const apiUrl =
-    override ??
-    settings.prefect_api_url ??
-    (account && workspace ? `https://api.prefect.cloud/api/accounts/${account}/workspaces/${workspace}` : undefined);
+  const stackUrl =
+    settings.prefect_api_url ?? (account && workspace ? `${PREFECT_CLOUD_API}/accounts/${account}/workspaces/${workspace}` : undefined);
+  // The stack's credential goes only to the stack's own server: a PREFECT_API_URL left exported for another server
+  // (a local one at http://localhost:4200/api, another workspace) is reported, never sent the key.
+  if (override !== undefined) {
+    const elsewhere = overrideElsewhere(settings, override, stackUrl);
+    if (elsewhere) return { missing: `PREFECT_API_URL${shownUrl(override)} ${elsewhere}` };
+  }
+  const apiUrl = override ?? stackUrl;
   if (!apiUrl) return { missing: "Prefect: no API URL: set TF_VAR_prefect_account_id and TF_VAR_prefect_workspace_id (or PREFECT_API_URL)" };
   let authorization: string | undefined;
   if (settings.prefect_target === "cloud") {
@@ -94,6 +100,34 @@ function overrideError(url: string, allowPlainHttp: boolean): string | undefined
   return loopback || isPrivateHost(host) || allowPlainHttp
     ? undefined
     : "plain HTTP to a public host would send the credential unencrypted; use https (or prefect_api_allow_plain_http = true)";
+}
+
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
+
+/**
+ * Why an exported PREFECT_API_URL is not this stack's server, or undefined when it is: Prefect Cloud stacks take
+ * only their own workspace's URL; a self-hosted server its own URL, or a port forward on this machine (loopback);
+ * the in-stack server a port forward, or a private address inside the VPC.
+ */
+function overrideElsewhere(settings: Settings, override: string, stackUrl: string | undefined): string | undefined {
+  const host = new URL(override).hostname.toLowerCase();
+  const loopback = host === "localhost" || /^127\./.test(host);
+  if (settings.prefect_target === "cloud") {
+    if (stackUrl === undefined)
+      return /^https:\/\/api\.prefect\.cloud\/api\/accounts\/[0-9a-f-]{36}\/workspaces\/[0-9a-f-]{36}\/?$/i.test(override)
+        ? undefined
+        : "is not a Prefect Cloud workspace URL, and this stack's key is for Prefect Cloud; unset PREFECT_API_URL";
+    return sameUrl(override, stackUrl)
+      ? undefined
+      : `is not this stack's Prefect Cloud workspace (${stackUrl}); its key is sent only there: unset PREFECT_API_URL or point it at that workspace`;
+  }
+  if (settings.prefect_server)
+    return loopback || isPrivateHost(host)
+      ? undefined
+      : "is not a port forward to the in-stack server (a loopback or private address); unset it or point it at the forward";
+  return loopback || (stackUrl !== undefined && sameUrl(override, stackUrl))
+    ? undefined
+    : `is neither this stack's server (${stackUrl}) nor a port forward on this machine; its credential is sent only there: unset PREFECT_API_URL or point it at one of them`;
 }
 
 const ago = (from: Date | undefined, now: Date) => (from ? `${Math.round((now.getTime() - from.getTime()) / 1000)} s ago` : "never");
