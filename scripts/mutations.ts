@@ -168,4 +168,32 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "",
     tests: ["__tests__/status.test.ts"],
   },
+  {
+    behaviour: 'a plan naming the instance class "constructor" finds an inherited property in the price table',
+    file: "src/review/cost.ts",
+    find: "(Object.hasOwn(table, key) ? table[key] : undefined)",
+    replace: "table[key]",
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "a task id from the Prefect API with shell syntax reaches the aws logs tail line printed to copy",
+    file: "src/flows/commands.ts",
+    find: "if (!/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:task\\/[A-Za-z0-9_-]{1,255}\\/[0-9a-f]{32}$/.test(taskArn)) return undefined;",
+    replace: 'if (!taskArn.includes(":task/")) return undefined;',
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "status prints names from the Prefect API raw: escape sequences and a forged OK line reach the terminal",
+    file: "src/operations/status.ts",
+    find: "[...body, last].map(printable).join",
+    replace: "[...body, last].join",
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "status stops at an unreachable AWS and never checks Prefect",
+    file: "src/operations/status.ts",
+    find: "    report.problems.push(`AWS: cannot read the stack (${errorCode(error)}); check the network, AWS_ENDPOINT_URL and the region`);",
+    replace: "    throw error;",
+    tests: ["__tests__/status.test.ts"],
+  },
 ];

@@ -192,7 +192,9 @@ export function taskOfInfrastructurePid(text: string): { clusterArn?: string; ta
   const pid = /infrastructure_pid["']?\s*[:=]\s*["']([^"']+)["']/.exec(text)?.[1];
   if (!pid) return undefined;
   const [clusterArn, taskArn] = pid.includes("::") ? pid.split("::") : [undefined, pid];
-  if (!taskArn.includes(":task/")) return undefined;
+  // The pid comes from the Prefect API: only well-formed ECS ARNs reach the commands and the hints printed to copy.
+  if (!/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/[0-9a-f]{32}$/.test(taskArn)) return undefined;
+  if (clusterArn !== undefined && !/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/.test(clusterArn)) return undefined;
   return { clusterArn, taskArn, taskId: taskArn.split("/").pop()! };
 }
 

@@ -261,14 +261,35 @@ async function prefectSide(settings: Settings, sources: StatusSources, now: Date
   for (const run of runs) report.lines.push(`  ${run.expected_start_time ?? ""} ${run.name}: ${run.state?.name ?? run.state?.type ?? "?"}`);
 }
 
+/** An error's name or network code for a message: never its text, which may quote a URL or a credential. */
+const errorCode = (error: unknown): string =>
+  (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? (error as { name?: string }).name ?? "error";
+
 /** Gathers the report; the AWS and Prefect sides are read independently so one failing does not hide the other. */
 export async function gatherStatus(settings: Settings, sources: StatusSources): Promise<StatusReport> {
   const now = new Date();
   const report: StatusReport = { lines: [`Stack ${settings.name_prefix} (${settings.aws_region})`], problems: [] };
-  await awsSide(settings, sources, report);
-  if (sources.prefect) await prefectSide(settings, sources, now, report);
+  try {
+    await awsSide(settings, sources, report);
+  } catch (error) {
+    report.problems.push(`AWS: cannot read the stack (${errorCode(error)}); check the network, AWS_ENDPOINT_URL and the region`);
+  }
+  if (sources.prefect) {
+    try {
+      await prefectSide(settings, sources, now, report);
+    } catch (error) {
+      report.problems.push(`Prefect: reading the pool failed (${errorCode(error)})`);
+    }
+  }
   return report;
 }
+
+/**
+ * Text from AWS and the Prefect API (names, reasons, events) as the terminal may show it: control characters
+ * (escape sequences, OSC-8 links, a newline that would forge an "OK:" line) are shown as "?".
+ */
+// eslint-disable-next-line no-control-regex -- replacing control characters is the point
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 
 /** The screen: findings, then one last line saying whether it works and, if not, why. */
 export function renderStatus(report: StatusReport, missing: string[] = []): { text: string; ok: boolean } {
@@ -277,5 +298,5 @@ export function renderStatus(report: StatusReport, missing: string[] = []): { te
     ? `NOT OK: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more above)` : ""}`
     : "OK: the worker runs and polls its pool";
   const body = [...report.lines, ...(problems.length > 1 ? ["Problems:", ...problems.map((p) => `  - ${p}`)] : [])];
-  return { text: [...body, last].join("\n"), ok: problems.length === 0 };
+  return { text: [...body, last].map(printable).join("\n"), ok: problems.length === 0 };
 }

@@ -166,6 +166,15 @@ export interface Inventory {
   readonly services: WorkerTasks[];
 }
 
+/**
+ * A value read from a plan or a stack, as the estimate may print it: plans are untrusted input (a pull request
+ * writes them), so anything but a plain identifier (an instance type, a class) is shown as "(unrecognised)".
+ */
+const identifier = (value: unknown): string =>
+  typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value) ? value : "(unrecognised)";
+/** A price table's own entry: "constructor" or "__proto__" from a plan must not find an inherited property. */
+const ownPrice = <T>(table: Record<string, T>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
+
 const listLength = (resource: ResourceValues, attribute: string): number => {
   const known = resource.values[attribute];
   if (Array.isArray(known)) return known.length;
@@ -190,7 +199,7 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
       tasks: Number(service.values.desired_count ?? 1),
       vcpu: Number(taskDefinition?.values.cpu ?? 256) / 1024,
       memoryGb: Number(taskDefinition?.values.memory ?? 512) / 1024,
-      architecture: (first(taskDefinition?.values.runtime_platform)?.cpu_architecture ?? "X86_64") as WorkerTasks["architecture"],
+      architecture: identifier(first(taskDefinition?.values.runtime_platform)?.cpu_architecture ?? "X86_64") as WorkerTasks["architecture"],
       spot: strategy?.capacity_provider === "FARGATE_SPOT",
     };
   });
@@ -203,7 +212,7 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
   const targetTracking = ofType("aws_appautoscaling_policy").filter((p) => p.values.policy_type === "TargetTrackingScaling");
   const publicServices = ofType("aws_ecs_service").filter((service) => first(service.values.network_configuration)?.assign_public_ip === true);
   const natInstances = ofType("aws_launch_template").map((template): NatInstanceInventory => ({
-    instanceType: String(template.values.instance_type),
+    instanceType: identifier(template.values.instance_type),
     volumeGb: Number(first(first(template.values.block_device_mappings)?.ebs)?.volume_size ?? 8),
   }));
   const registered = ofType("aws_ecs_service").filter(
@@ -212,7 +221,7 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
   return {
     region,
     databases: ofType("aws_db_instance").map((db) => ({
-      instanceClass: String(db.values.instance_class),
+      instanceClass: identifier(db.values.instance_class),
       storageGb: Number(db.values.allocated_storage ?? 20),
       multiAz: db.values.multi_az === true,
     })),
@@ -332,7 +341,7 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
     ["nat_gateway_hour"],
   );
   for (const instance of inventory.natInstances) {
-    const hourly = (prices.ec2_instance_hour as Record<string, number>)[instance.instanceType];
+    const hourly = ownPrice(prices.ec2_instance_hour as Record<string, number>, instance.instanceType);
     if (hourly === undefined) {
       lines.push({
         item: `NAT instance ${instance.instanceType}: not in the price table (src/review/prices.json)`,
@@ -378,7 +387,11 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
     ["public_ipv4_hour"],
   );
   for (const service of inventory.services) {
-    const onDemand = prices.fargate[service.architecture];
+    const onDemand = ownPrice(prices.fargate as Record<string, { vcpu_hour: number; gb_hour: number }>, service.architecture);
+    if (onDemand === undefined) {
+      lines.push({ item: `Fargate ${service.architecture}: not in the price table (src/review/prices.json)`, quantity: "not priced", monthly: 0 });
+      continue;
+    }
     const factor = service.spot ? 1 - file.fargate_spot_discount : 1;
     const vcpuHour = +(onDemand.vcpu_hour * factor).toPrecision(6);
     const gbHour = +(onDemand.gb_hour * factor).toPrecision(6);
@@ -391,7 +404,7 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
     );
   }
   for (const db of inventory.databases) {
-    const hourly = (prices.rds_instance_hour as Record<string, number>)[db.instanceClass];
+    const hourly = ownPrice(prices.rds_instance_hour as Record<string, number>, db.instanceClass);
     const copies = db.multiAz ? 2 : 1;
     if (hourly === undefined) {
       lines.push({ item: `RDS ${db.instanceClass}: not in the price table (src/review/prices.json)`, quantity: "not priced", monthly: 0 });
