@@ -135,6 +135,49 @@ describe("settings files the app would not read, and files that are not settings
     );
   });
 
+  const VPC = 'existing_vpc_id = "vpc-0123456789abcdef0"\nexisting_private_subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]\n';
+  const SERVER = "prefect_server = true\n";
+
+  it("GIVEN two environments in one existing VPC naming the same namespace THEN both files are named: Cloud Map allows one per VPC", async () => {
+    const message = await rejection({
+      "terraform.tfvars": VPC,
+      "environments/dev.tfvars": `${SERVER}service_discovery_namespace = "prefect.internal"\n`,
+      "environments/prod.tfvars": `${SERVER}service_discovery_namespace = "prefect.internal"\n`,
+    });
+    expect(message).toContain(
+      "environments/prod.tfvars and environments/dev.tfvars both create the private DNS namespace prefect.internal in vpc-0123456789abcdef0, where Cloud Map allows one; give each environment its own",
+    );
+  });
+
+  it("GIVEN two in-stack servers in one existing VPC with default namespaces THEN each has its own, and both load", async () => {
+    const deployments = await loadDeployments(
+      project({ "terraform.tfvars": VPC, "environments/dev.tfvars": SERVER, "environments/prod.tfvars": SERVER }),
+    );
+    expect(deployments).toHaveLength(2);
+  });
+
+  it("GIVEN two environments naming the same work pool on the same Prefect workspace (or one only TF_VAR_ knows) THEN they are refused", async () => {
+    const pool = 'work_pool_name = "shared-pool"\n';
+    const message = await rejection({ "terraform.tfvars": SHARED, "environments/dev.tfvars": pool, "environments/prod.tfvars": pool });
+    expect(message).toContain("environments/prod.tfvars and environments/dev.tfvars both use the work pool shared-pool on Prefect Cloud");
+    const workspace = 'prefect_workspace_id = "1b5c1a2e-1111-4222-8333-944455556666"\n';
+    expect(await rejection({ "terraform.tfvars": SHARED + workspace, "environments/dev.tfvars": pool, "environments/prod.tfvars": pool })).toContain(
+      "both use the work pool shared-pool on workspace 1b5c1a2e-1111-4222-8333-944455556666",
+    );
+  });
+
+  it("GIVEN the same pool name in two different workspaces THEN both load", async () => {
+    const pool = 'work_pool_name = "shared-pool"\n';
+    const deployments = await loadDeployments(
+      project({
+        "terraform.tfvars": SHARED,
+        "environments/dev.tfvars": `${pool}prefect_workspace_id = "1b5c1a2e-1111-4222-8333-944455556666"\n`,
+        "environments/prod.tfvars": `${pool}prefect_workspace_id = "2b5c1a2e-1111-4222-8333-944455556666"\n`,
+      }),
+    );
+    expect(deployments.map((d) => d.settings.work_pool_name)).toEqual(["shared-pool", "shared-pool"]);
+  });
+
   it("GIVEN environments/prod.tfvars.json WHEN loading THEN it is refused instead of silently ignored", async () => {
     expect(await rejection({ "terraform.tfvars": SHARED, "environments/prod.tfvars.json": "{}" })).toMatch(
       /prod\.tfvars\.json is not read; write environments as HCL files/,

@@ -196,4 +196,11 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "    throw error;",
     tests: ["__tests__/status.test.ts"],
   },
+  {
+    behaviour: "two environments in one VPC both create the same Cloud Map namespace, or rewrite one work pool",
+    file: "src/settings/environments.ts",
+    find: "  clashes.push(...sharedResourceClashes(deployments));",
+    replace: "",
+    tests: ["__tests__/environments.test.ts"],
+  },
 ];

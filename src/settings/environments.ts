@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { type Deployment, parseSettings, SettingsError } from "./index";
 import { readTfvars } from "./tfvars";
 
-import { STATE_ENVIRONMENT, stateStackName } from "../naming";
+import { serverNamespace, STATE_ENVIRONMENT, stateStackName } from "../naming";
 
 /**
  * Files Terraform loads by itself from the project root (and cdktf passes to every stack) that this app
@@ -87,6 +87,7 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
       );
     else owners.set(d.settings.name_prefix, d.varFile!);
   }
+  clashes.push(...sharedResourceClashes(deployments));
   if (clashes.length) throw new SettingsError(ENVIRONMENTS_DIR, clashes);
   const stateKeys = ["state_bucket", "state_region", "state_locking", "state_lock_table"] as const;
   const disagreeing = stateKeys.filter((key) => new Set(deployments.map((d) => d.settings[key])).size > 1);
@@ -96,6 +97,43 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
     ]);
   }
   return deployments;
+}
+
+/**
+ * Pairs of environments that would claim one thing that must be unique beyond their own names: a private DNS
+ * namespace in a shared VPC (Cloud Map allows one namespace of a name per VPC, and both servers would answer to
+ * it), and a work pool on the same Prefect server or workspace (each stack rewrites the pool's template).
+ */
+function sharedResourceClashes(deployments: EnvironmentDeployment[]): string[] {
+  const clashes: string[] = [];
+  const seen = new Map<string, EnvironmentDeployment>();
+  const claim = (key: string, d: EnvironmentDeployment, what: string) => {
+    const other = seen.get(key);
+    if (other) clashes.push(`${d.varFile} and ${other.varFile} ${what}; give each environment its own`);
+    else seen.set(key, d);
+  };
+  for (const d of deployments) {
+    const s = d.settings;
+    // The Cloud Map namespace exists with the in-stack server, or when named.
+    if (s.existing_vpc_id && (s.prefect_server || s.service_discovery_namespace))
+      claim(
+        `namespace ${s.existing_vpc_id} ${serverNamespace(s)}`,
+        d,
+        `both create the private DNS namespace ${serverNamespace(s)} in ${s.existing_vpc_id}, where Cloud Map allows one`,
+      );
+    // An in-stack server is each environment's own; otherwise the target is known only when the files name it.
+    if (!s.prefect_server) {
+      const target =
+        s.prefect_api_url ??
+        (s.prefect_workspace_id ? `workspace ${s.prefect_workspace_id}` : "Prefect Cloud (workspace from TF_VAR_prefect_workspace_id)");
+      claim(
+        `pool ${target} ${s.work_pool_name}`,
+        d,
+        `both use the work pool ${s.work_pool_name} on ${target}, and each deploy would rewrite the other's template`,
+      );
+    }
+  }
+  return clashes;
 }
 
 /**
