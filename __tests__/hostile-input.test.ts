@@ -5,7 +5,7 @@ import { taskOfInfrastructurePid } from "../src/flows/commands";
 import { renderStatus } from "../src/operations/status";
 import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
 import { redactUrl } from "../src/settings/service-rules";
-import { settingsProblems, VARIANTS } from "./support/synth";
+import { settingsProblems, synth, VARIANTS } from "./support/synth";
 
 /** Control characters an attacker or a careless paste brings: ESC (terminal sequences), newline, tab, NUL, DEL, C1 CSI. */
 const CONTROLS = ["\u001b[31m", "\n", "\t", "\u0000", "\u007f", "\u009b"];
@@ -186,5 +186,51 @@ describe("text from the Prefect API and AWS, printed by the scripts", () => {
     expect(text.split("\n")).toHaveLength(3);
     expect(text.split("\n").filter((line) => line.startsWith("OK:"))).toEqual([]);
     expect(text.split("\n").at(-1)).toBe("NOT OK: no worker has polled work pool x in the last 120 s");
+  });
+});
+
+describe("the internet-facing listener is safe by default", () => {
+  const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+  const LISTENER = { prefect_server: true, self_hosted_auth: "auth_string", prefect_server_public_certificate_arn: CERT };
+
+  it("GIVEN the listener without prefect_server_public_cidrs THEN it is refused: who may reach it is said, never defaulted", () => {
+    expect(settingsProblems(LISTENER)).toContain('say who may reach it with prefect_server_public_cidrs (your offices, a VPN), or ["0.0.0.0/0"]');
+    expect(settingsProblems({ ...LISTENER, prefect_server_public_cidrs: ["0.0.0.0/0"] })).toBe("");
+  });
+
+  it.each([
+    ["a one-character password", "admin:x", false],
+    ["15 characters", `admin:${"p".repeat(15)}`, false],
+    ["no user", `:${"p".repeat(20)}`, false],
+    ["no colon", "p".repeat(30), false],
+    ["16 characters", `admin:${"p".repeat(16)}`, true],
+  ])("GIVEN an auth string with %s in the file THEN the listener %s accepts it (the value never shown)", (_, auth, accepted) => {
+    const problems = settingsProblems({ ...LISTENER, prefect_server_public_cidrs: ["203.0.113.0/24"], prefect_api_auth_string: auth });
+    expect(problems === "").toBe(accepted);
+    if (!accepted) expect(problems).toContain("prefect_api_auth_string (hidden) is not valid with the internet-facing listener");
+    expect(problems).not.toContain(auth);
+  });
+
+  it("GIVEN a weak auth string in TF_VAR_ THEN npm run deploy's check refuses it, and Terraform's plan-time check has the same rule", () => {
+    const deployment = parseSettings({ ...LISTENER, prefect_server_public_cidrs: ["203.0.113.0/24"] });
+    expect(
+      missingPlanTimeValues(
+        deployment,
+        { TF_VAR_prefect_api_auth_string: "admin:x", TF_VAR_prefect_server_db_password: "dbpassword1" },
+        "terraform.tfvars",
+      ),
+    ).toEqual([
+      expect.stringMatching(/^prefect_api_auth_string \(in TF_VAR_prefect_api_auth_string\) is not valid with the internet-facing listener: /),
+    ]);
+    const condition: string = synth({
+      ...LISTENER,
+      prefect_server_public_cidrs: ["203.0.113.0/24"],
+    }).json.variable.prefect_api_auth_string.validation.at(-1).condition;
+    const planTime = new RegExp(JSON.parse(`"${/can\(regex\("((?:[^"\\]|\\.)*)", var\.prefect_api_auth_string\)\)/.exec(condition)![1]}"`));
+    for (const auth of ["admin:x", `admin:${"p".repeat(15)}`, `admin:${"p".repeat(16)}`, `:${"p".repeat(20)}`]) {
+      expect(planTime.test(auth), auth).toBe(
+        settingsProblems({ ...LISTENER, prefect_server_public_cidrs: ["203.0.113.0/24"], prefect_api_auth_string: auth }) === "",
+      );
+    }
   });
 });

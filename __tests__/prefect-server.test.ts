@@ -294,7 +294,12 @@ describe("npm run cost with the in-stack server", () => {
 
 describe("the opt-in public HTTPS listener", () => {
   const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
-  const PUBLIC = { prefect_server: true, self_hosted_auth: "auth_string", prefect_server_public_certificate_arn: CERT };
+  const PUBLIC = {
+    prefect_server: true,
+    self_hosted_auth: "auth_string",
+    prefect_server_public_certificate_arn: CERT,
+    prefect_server_public_cidrs: ["0.0.0.0/0"],
+  };
   const { json } = synth(PUBLIC);
 
   it("GIVEN a certificate THEN one internet-facing ALB in the public subnets listens on HTTPS 443 only, TLS 1.2+, dropping malformed headers", () => {

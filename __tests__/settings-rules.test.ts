@@ -79,6 +79,15 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   },
   { publicCidrsWithoutListener: { prefect_server: true, prefect_server_public_cidrs: ["203.0.113.0/24"] } },
   {
+    publicWeakAuthString: {
+      prefect_server: true,
+      self_hosted_auth: "auth_string",
+      prefect_api_auth_string: "admin:short",
+      prefect_server_public_cidrs: ["0.0.0.0/0"],
+      prefect_server_public_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    },
+  },
+  {
     publicWithExistingVpc: {
       ...VPC,
       existing_private_subnet_ids: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],

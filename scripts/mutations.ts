@@ -203,4 +203,18 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "",
     tests: ["__tests__/environments.test.ts"],
   },
+  {
+    behaviour: "the internet-facing listener takes a one-character auth string",
+    file: "src/settings/schema.ts",
+    find: 'export const PUBLIC_AUTH_STRING_RE2 = "^[^:]+:.{16,}$";',
+    replace: 'export const PUBLIC_AUTH_STRING_RE2 = "^.+$";',
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "the internet-facing listener opens to 0.0.0.0/0 when no ranges are given",
+    file: "src/settings/index.ts",
+    find: "s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.prefect_server_public_cidrs === undefined",
+    replace: "false",
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
 ];

@@ -226,7 +226,8 @@ export class PrefectEcsStack extends ReadableIdStack {
             vpcId,
             subnetIds: network!.publicSubnetIds,
             certificateArn: settings.prefect_server_public_certificate_arn,
-            allowedCidrs: settings.prefect_server_public_cidrs ?? ["0.0.0.0/0"],
+            // Required with the listener (a settings rule); never defaulted to everyone.
+            allowedCidrs: settings.prefect_server_public_cidrs!,
             serverSecurityGroupId: serverSecurityGroup.securityGroup.id,
           })
         : undefined;

@@ -167,6 +167,18 @@ describe("real Terraform: validate and a create-only plan of every variant", () 
 });
 
 describe("real Terraform: plan-time checks", () => {
+  it("GIVEN the internet-facing listener and a weak auth string in TF_VAR_ THEN the plan stops with the rule, never the value", () => {
+    const root = modulesRoot({ server: synthesized.prefect_server_public });
+    terraform(root, ["init", "-input=false"]);
+    const plan = terraform(root, ["plan", "-input=false"], {
+      env: { ...PLAN_TIME_ENV, TF_VAR_prefect_api_auth_string: "admin:weak-pw" },
+      check: false,
+    });
+    expect(plan.status).toBe(1);
+    expect(plan.output).toMatch(/prefect_api_auth_string must be <user>:<password> with a password of at least\s+16 characters/);
+    expect(plan.output).not.toContain("weak-pw");
+  });
+
   it("GIVEN every secret as a canary in a var file (as terraform.tfvars reaches Terraform) THEN plan output and plan JSON show none", () => {
     const root = modulesRoot({ cloud: synthesized.manual_pool, server: synthesized.prefect_server_public });
     const file = Object.entries(SECRET_CANARIES)

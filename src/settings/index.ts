@@ -2,7 +2,7 @@ import { z } from "zod";
 import { vpcCidrError } from "../network/cidr";
 import { namePrefix } from "../naming";
 import { fargateSizeError } from "../compute/fargate";
-import { type ParsedSettings, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
+import { type ParsedSettings, publicAuthStringError, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../versions";
 import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
 
@@ -226,6 +226,18 @@ export const RULES: readonly Rule[] = [
   (s, user) =>
     s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.self_hosted_auth !== "auth_string"
       ? `prefect_server_public_certificate_arn opens the server to the internet, which needs ${describe(s, user, "self_hosted_auth")} to be "auth_string" (the server then requires PREFECT_SERVER_API_AUTH_STRING); set self_hosted_auth = "auth_string" and prefect_api_auth_string`
+      : undefined,
+  // The open listener is opted into twice: who may reach it is said, not defaulted to everyone.
+  (s) =>
+    s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.prefect_server_public_cidrs === undefined
+      ? 'prefect_server_public_certificate_arn opens the server to the internet; say who may reach it with prefect_server_public_cidrs (your offices, a VPN), or ["0.0.0.0/0"] to open it to everyone on purpose'
+      : undefined,
+  (s) =>
+    s.prefect_server &&
+    s.prefect_server_public_certificate_arn !== undefined &&
+    s.prefect_api_auth_string !== undefined &&
+    publicAuthStringError(s.prefect_api_auth_string)
+      ? `prefect_api_auth_string (hidden) is not valid with the internet-facing listener: ${publicAuthStringError(s.prefect_api_auth_string)}`
       : undefined,
   (s) =>
     s.prefect_server_public_cidrs !== undefined && s.prefect_server_public_certificate_arn === undefined

@@ -1,6 +1,6 @@
 import type { Deployment } from "./index";
 import { planPrefectConnection } from "./prefect-connection";
-import { edgeWhitespaceError, PLAN_TIME_KEYS, placeholderIdError, SECRET_KEYS } from "./schema";
+import { edgeWhitespaceError, PLAN_TIME_KEYS, placeholderIdError, publicAuthStringError, SECRET_KEYS } from "./schema";
 
 type PlanTimeKey = (typeof PLAN_TIME_KEYS)[number];
 
@@ -42,6 +42,11 @@ export function missingPlanTimeValues(deployment: Deployment, env: NodeJS.Proces
     // The file's values were checked at synth; TF_VAR_ values are checked here, never shown.
     const edge = SECRET_KEYS.includes(key) && typeof value === "string" && edgeWhitespaceError(value);
     if (edge) return [`${key} (in ${from}) is not valid: ${edge}`];
+    const weak =
+      key === "prefect_api_auth_string" && deployment.settings.prefect_server_public_certificate_arn !== undefined && typeof value === "string"
+        ? publicAuthStringError(value)
+        : undefined;
+    if (weak) return [`${key} (in ${from}) is not valid with the internet-facing listener: ${weak}`];
     // The file's ids were checked at synth; an id from the environment is checked here.
     const placeholder = (key === "prefect_account_id" || key === "prefect_workspace_id") && typeof value === "string" && placeholderIdError(value);
     if (placeholder) return [`${key} = ${JSON.stringify(value)} (in ${from}) is not valid: ${placeholder}`];

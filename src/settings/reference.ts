@@ -19,7 +19,7 @@ export const UNSET_MEANS: Partial<Record<SettingKey, string>> = {
   worker_min_count: "`worker_desired_count`",
   worker_max_count: "`worker_min_count` (no autoscaling)",
   container_insights: "on exactly when alarms are (`alarm_email` or `alarm_sns_topic_arn` set)",
-  prefect_server_public_cidrs: '`["0.0.0.0/0"]` (anyone with the auth string)',
+  prefect_server_public_cidrs: 'none: required with the listener; `["0.0.0.0/0"]` opens it to everyone, on purpose',
   prefect_server_db_password: "none (required with `prefect_server`)",
   service_discovery_namespace: "none (the in-stack server gets `<name_prefix>.internal`)",
   state_bucket: "none: local state",

@@ -67,6 +67,16 @@ export const placeholderIdError = (id: string): string | undefined =>
 /** A credential with a space or newline at either end (a heredoc, a copied line): Secrets Manager would keep it. */
 export const edgeWhitespaceError = (value: string): string | undefined =>
   value !== value.trim() ? "it starts or ends with a space or a newline (a heredoc or a copied line?); remove it" : undefined;
+/** The auth string's rule with the internet-facing listener, for the app (file) and Terraform (TF_VAR_) alike. */
+export const PUBLIC_AUTH_STRING_RE2 = "^[^:]+:.{16,}$";
+/**
+ * The listener has no lockout and no rate limit (Prefect's server checks one basic-auth string; the ALB has no
+ * WAF here), so the password itself must resist guessing: 16 characters or more after the user name and colon.
+ */
+export const publicAuthStringError = (auth: string): string | undefined =>
+  new RegExp(PUBLIC_AUTH_STRING_RE2).test(auth)
+    ? undefined
+    : "it must be <user>:<password> with a password of at least 16 characters: nothing limits guesses against the listener (generate one, e.g. openssl rand -base64 24)";
 /** Marks a credential: SECRET_KEYS is read from this mark, so no message shows the value and the app never writes it out. */
 const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
 const noRepeats = (what: string) => (values: string[]) =>

@@ -1,7 +1,16 @@
 import { TerraformStack, TerraformVariable } from "cdktf";
 import type { z } from "zod";
 import { literal } from "../literal";
-import { type Deployment, PLAN_TIME_KEYS, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema, UUID_RE2 } from "../settings";
+import {
+  type Deployment,
+  PLAN_TIME_KEYS,
+  PUBLIC_AUTH_STRING_RE2,
+  SECRET_KEYS,
+  type SettingKey,
+  SETTING_KEYS,
+  settingsSchema,
+  UUID_RE2,
+} from "../settings";
 
 /** Plan-time inputs the stack uses, as Terraform expressions (`${var.…}`). */
 export interface PlanTimeInputs {
@@ -70,6 +79,14 @@ export function declareVariables(
   nonEmptyWhenRequired(apiKey, needs.apiKey);
   const authString = planTime("prefect_api_auth_string", needs.authString, "PREFECT_API_AUTH_STRING for a self-hosted server (user:password).");
   nonEmptyWhenRequired(authString, needs.authString);
+  if (needs.authString && deployment.settings.prefect_server_public_certificate_arn !== undefined) {
+    // The same rule the app applies to a file's value, for a TF_VAR_ value; the message never shows it.
+    authString.addValidation({
+      condition: `\${can(regex("${PUBLIC_AUTH_STRING_RE2}", var.prefect_api_auth_string))}`,
+      errorMessage:
+        "prefect_api_auth_string must be <user>:<password> with a password of at least 16 characters: the internet-facing listener has no lockout or rate limit.",
+    });
+  }
 
   const dbPassword = planTime(
     "prefect_server_db_password",
