@@ -232,13 +232,11 @@ export const RULES: readonly Rule[] = [
     s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.prefect_server_public_cidrs === undefined
       ? 'prefect_server_public_certificate_arn opens the server to the internet; say who may reach it with prefect_server_public_cidrs (your offices, a VPN), or ["0.0.0.0/0"] to open it to everyone on purpose'
       : undefined,
-  (s) =>
-    s.prefect_server &&
-    s.prefect_server_public_certificate_arn !== undefined &&
-    s.prefect_api_auth_string !== undefined &&
-    publicAuthStringError(s.prefect_api_auth_string)
-      ? `prefect_api_auth_string (hidden) is not valid with the internet-facing listener: ${publicAuthStringError(s.prefect_api_auth_string)}`
-      : undefined,
+  (s) => {
+    const weak = s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.prefect_api_auth_string !== undefined;
+    const problem = weak ? publicAuthStringError(s.prefect_api_auth_string!) : undefined;
+    return problem ? `prefect_api_auth_string (hidden) is not valid with the internet-facing listener: ${problem}` : undefined;
+  },
   (s) =>
     s.prefect_server_public_cidrs !== undefined && s.prefect_server_public_certificate_arn === undefined
       ? "prefect_server_public_cidrs only applies to the internet-facing listener; set prefect_server_public_certificate_arn too, or remove it"

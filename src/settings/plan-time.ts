@@ -1,5 +1,5 @@
 import type { Deployment } from "./index";
-import { planPrefectConnection } from "./prefect-connection";
+import { planPrefectConnection, type PrefectConnection } from "./prefect-connection";
 import { edgeWhitespaceError, PLAN_TIME_KEYS, placeholderIdError, publicAuthStringError, SECRET_KEYS } from "./schema";
 
 type PlanTimeKey = (typeof PLAN_TIME_KEYS)[number];
@@ -15,18 +15,19 @@ const HOW: Record<PlanTimeKey, string> = {
     "export TF_VAR_prefect_server_db_password=<8-128 printable ASCII characters, none of / ' \" @ or space>, read without echo (read -rs)",
 };
 
+/** Which of the stack's needs (prefect-connection.ts) each plan-time value answers. */
+const NEED: Record<PlanTimeKey, keyof PrefectConnection["required"]> = {
+  prefect_account_id: "accountAndWorkspace",
+  prefect_workspace_id: "accountAndWorkspace",
+  prefect_api_key: "apiKey",
+  prefect_api_auth_string: "authString",
+  prefect_server_db_password: "serverDbPassword",
+};
+
 /** The plan-time values this deployment's stack requires (the others default to null). */
 export function requiredPlanTimeKeys(deployment: Deployment): PlanTimeKey[] {
   const needs = planPrefectConnection(deployment.settings).required;
-  return PLAN_TIME_KEYS.filter((key) =>
-    key === "prefect_account_id" || key === "prefect_workspace_id"
-      ? needs.accountAndWorkspace
-      : key === "prefect_api_key"
-        ? needs.apiKey
-        : key === "prefect_api_auth_string"
-          ? needs.authString
-          : needs.serverDbPassword,
-  );
+  return PLAN_TIME_KEYS.filter((key) => needs[NEED[key]]);
 }
 
 /**
