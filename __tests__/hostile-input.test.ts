@@ -234,3 +234,18 @@ describe("the internet-facing listener is safe by default", () => {
     }
   });
 });
+
+describe("a private namespace that would shadow public names", () => {
+  it.each(["prefect.cloud", "api.prefect.cloud", "cloud", "docker.io", "io", "docker.com"])(
+    "GIVEN service_discovery_namespace = %s THEN it is refused: inside the VPC it would answer for names the tasks call",
+    (zone) => {
+      expect(settingsProblems({ service_discovery_namespace: zone })).toMatch(
+        /it would shadow \S+, which the worker and flow runs call, inside the VPC/,
+      );
+    },
+  );
+
+  it.each(["prefect.internal", "acme.corp", "prefect.example.com"])("GIVEN service_discovery_namespace = %s THEN it is accepted", (zone) => {
+    expect(settingsProblems({ service_discovery_namespace: zone })).toBe("");
+  });
+});

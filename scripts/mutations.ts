@@ -217,4 +217,11 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "false",
     tests: ["__tests__/hostile-input.test.ts"],
   },
+  {
+    behaviour: "a private namespace named prefect.cloud takes Prefect Cloud's API away from the tasks",
+    file: "src/settings/service-rules.ts",
+    find: "const shadowed = PUBLIC_NAMES_THE_TASKS_CALL.find((name) => name === zone || name.endsWith(`.${zone}`));",
+    replace: "const shadowed = undefined as string | undefined;",
+    tests: ["__tests__/hostile-input.test.ts"],
+  },
 ];

@@ -273,7 +273,15 @@ export function cidrListError(cidrs: string[]): string | undefined {
 export function awsReservedZoneError(zone: string): string | undefined {
   const reserved = ["amazonaws.com", "amazonaws.com.cn", "ec2.internal", "compute.internal", "aws"];
   const hit = reserved.find((name) => zone === name || zone.endsWith(`.${name}`));
-  return hit
-    ? `it would shadow AWS's own ${hit} names inside the VPC (ECR, Secrets Manager, Logs, RDS endpoints or instance host names); choose a name of your own, such as "prefect.internal"`
+  if (hit)
+    return `it would shadow AWS's own ${hit} names inside the VPC (ECR, Secrets Manager, Logs, RDS endpoints or instance host names); choose a name of your own, such as "prefect.internal"`;
+  // A private zone answers for its whole subtree inside the VPC: one that equals or contains a public name the
+  // tasks call (Prefect Cloud, Docker Hub's registry for Prefect's images) would take those names away.
+  const shadowed = PUBLIC_NAMES_THE_TASKS_CALL.find((name) => name === zone || name.endsWith(`.${zone}`));
+  return shadowed
+    ? `it would shadow ${shadowed}, which the worker and flow runs call, inside the VPC; choose a name of your own, such as "prefect.internal"`
     : undefined;
 }
+
+/** Public host names the tasks reach: Prefect Cloud's API and Docker Hub's registry, auth and blob hosts. */
+const PUBLIC_NAMES_THE_TASKS_CALL = ["api.prefect.cloud", "registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"];
