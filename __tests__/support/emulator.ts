@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import { GAP_SERVICES, type GapsProxy, startGapsProxy } from "./emulator-gaps";
 
 /**
@@ -64,21 +63,10 @@ export function requireMoto(): void {
   if (probe.error || probe.status !== 0) throw new Error(MOTO_INSTALL_HINT);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function startOnce(env: Record<string, string>): Promise<Emulator> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(PYTHON, ["-c", SERVER_SCRIPT, String(port)], {
+  // Port 0: moto's server binds a free port itself and prints it. A port probed here and handed over could be
+  // taken by another lane's server first; this one would then fail to bind while the other answered its probe.
+  const child = spawn(PYTHON, ["-c", SERVER_SCRIPT, "0"], {
     env: { ...process.env, ...SERVER_ENV, ...env },
     stdio: ["pipe", "ignore", "pipe"],
   });
@@ -101,16 +89,19 @@ async function startOnce(env: Record<string, string>): Promise<Emulator> {
   };
 
   const deadline = Date.now() + 30_000;
+  let endpoint = "";
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto's server exited (${child.exitCode}) before it answered:\n${stderr}`);
+    const bound = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
+    if (!endpoint && bound) endpoint = `http://127.0.0.1:${bound}`;
     try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
+      if (endpoint && (await fetch(`${endpoint}/moto-api/`)).ok) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`moto's server did not answer on ${endpoint} within 30 s:\n${stderr}`);
+      throw new Error(`moto's server did not answer${endpoint ? ` on ${endpoint}` : ""} within 30 s:\n${stderr}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -145,7 +136,7 @@ async function startOnce(env: Record<string, string>): Promise<Emulator> {
 export async function startEmulator(env: Record<string, string> = {}): Promise<Emulator> {
   requireMoto();
   installExitHandlers();
-  // Another process may take the port between the probe and moto's bind: try a few ports.
+  // A server that fails to start (a slow machine, a bind error) is tried again.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
