@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PREFECT_AWS_VERSION, PREFECT_VERSION } from "../src/versions";
 import { INSTALL_HINT, TEMPLATE_TEMP_PREFIX } from "../src/work-pool/work-pool";
+import { RESERVED_POOL_HINT } from "../src/work-pool/pool-shell";
 import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
 import { doubleCalls, newPoolCalls, prefectDoubleWorkdir } from "./support/prefect-double";
 
@@ -178,13 +179,28 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     });
   });
 
-  it("GIVEN a template the server would reject WHEN the create command runs THEN it stops before touching queues", () => {
+  it("GIVEN a template the server would reject WHEN the create command runs THEN the refusal is shown once and no queue is touched", () => {
     const broken = JSON.stringify({ job_configuration: { cluster: "{{ cluster }}" }, variables: { properties: {} } });
     const result = run(create.command, create.environment, { templateText: broken });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain("undeclared variable(s): cluster");
-    // inspect, the refused create, the refused fallback update; no queue is touched.
-    expect(result.calls.map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create", "work-pool update"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.match(/undeclared variable\(s\): cluster/g)).toHaveLength(1);
+    // inspect and the refused create: no update of a pool that is not there, no queue.
+    expect(result.calls.map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create"]);
+  });
+
+  it("GIVEN a reserved pool name WHEN the create command runs THEN it fails once with Prefect's reason and what to change", () => {
+    const result = run(create.command, { ...create.environment, WORK_POOL: "Prefect-ecs-dev" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Work pools starting with 'Prefect' are reserved for internal use.");
+    expect(result.stderr).toContain(RESERVED_POOL_HINT);
+    expect(result.calls.map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create"]);
+  });
+
+  it("GIVEN another writer creates the pool between inspect and create WHEN the create command runs THEN it updates the template instead", () => {
+    const result = run(create.command, create.environment, { mode: "race" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.slice(0, 3).map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create", "work-pool update"]);
+    expect(result.calls[2].templateText).toBe(renderedTemplate);
   });
 
   it("GIVEN the pool exists WHEN the create command runs THEN only its template is updated, so a pause or concurrency limit set in Prefect stays", () => {
@@ -202,7 +218,7 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     expect(run(create.command, create.environment).leftInTmp).toEqual([]);
     const failed = run(create.command, create.environment, { templateText: '{"job_configuration": {}}' });
     expect(failed.status).not.toBe(0);
-    expect(failed.calls).toHaveLength(3);
+    expect(failed.calls).toHaveLength(2);
     expect(failed.leftInTmp).toEqual([]);
   });
 

@@ -8,8 +8,10 @@ import { join } from "node:path";
  * commands). It records its arguments and environment to DOUBLE_LOG and, for `work-pool create`, checks the
  * template file with its own copy of Prefect's server rule (not the project's templateProblems): both sections
  * present and non-empty, every `{{ name }}` placeholder of job_configuration a key of variables.properties, with
- * no exemption for `prefect.…` names. DOUBLE_MODE selects a refusal for the delete command, or
- * "refuse-create" for a create or update the server turns down; DOUBLE_POOL_EXISTS=1 makes the pool exist.
+ * no exemption for `prefect.…` names. Exit codes, streams and the phrases the pool commands look for are the real
+ * CLI's (3.6.28); __tests__/prefect/stand-in-agrees.test.ts runs the same cases against the real CLI. DOUBLE_MODE
+ * selects a refusal for the delete command, "refuse-create" for a create or update the server turns down, or
+ * "race" for a create that another writer beat; DOUBLE_POOL_EXISTS=1 makes the pool exist.
  */
 const PREFECT_DOUBLE = `#!${process.execPath}
 // Test double for the Prefect CLI: records argv and the env it saw; checks base job templates.
@@ -20,11 +22,20 @@ const file = args[0] === "work-pool" && ["create", "update"].includes(args[1]) ?
 const templateText = file ? fs.readFileSync(file, "utf8") : undefined;
 fs.appendFileSync(process.env.DOUBLE_LOG, JSON.stringify({ args, apiUrl: process.env.PREFECT_API_URL, hasKey: !!process.env.PREFECT_API_KEY, credential: process.env.PREFECT_API_KEY || process.env.PREFECT_API_AUTH_STRING || null, templateText }) + "\\n");
 // DOUBLE_POOL_EXISTS=1: the pool is already there (inspect succeeds); a create without --overwrite is then refused.
-if (args[0] === "work-pool" && args[1] === "inspect") process.exit(process.env.DOUBLE_POOL_EXISTS === "1" ? 0 : 1);
-if (args[0] === "work-pool" && args[1] === "create" && process.env.DOUBLE_POOL_EXISTS === "1" && !args.includes("--overwrite")) {
-  console.error("Work pool named '" + args[2] + "' already exists. Use --overwrite to update it."); process.exit(1);
+// DOUBLE_MODE=race: inspect finds no pool, but another writer creates it before this create.
+const exists = process.env.DOUBLE_POOL_EXISTS === "1";
+if (args[0] === "work-pool" && args[1] === "inspect") {
+  if (!exists) { console.log("Work pool " + JSON.stringify(args[2]).replace(/"/g, "'") + " not found!"); process.exit(1); }
+  process.exit(0);
 }
-if (file && mode === "refuse-create") { console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '401 Unauthorized'"); process.exit(1); }
+if (args[0] === "work-pool" && args[1] === "create" && (exists || mode === "race") && !args.includes("--overwrite")) {
+  console.log("Work pool named '" + args[2] + "' already exists. Use --overwrite to update it."); process.exit(1);
+}
+// The server's 403 for a reserved name (workers.py create_work_pool), as the CLI prints it: on stdout, exit 1.
+if (args[0] === "work-pool" && args[1] === "create" && args[2].toLowerCase().startsWith("prefect")) {
+  console.log("Work pools starting with 'Prefect' are reserved for internal use."); process.exit(1);
+}
+if (file && mode === "refuse-create") { console.log("An exception occurred."); console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '401 Unauthorized'"); process.exit(1); }
 if (file) {
   // The server's own rule, written here apart from the project's templateProblems: validate_base_job_template in
   // prefect/server/schemas/actions.py (3.6.28) and PLACEHOLDER_CAPTURE_REGEX in prefect/utilities/templating.
@@ -32,20 +43,24 @@ if (file) {
   const truthy = (v) => v !== null && v !== undefined && v !== "" && v !== false && v !== 0 && !(typeof v === "object" && Object.keys(v).length === 0);
   if (Object.keys(template).length > 0) {
     if (!(truthy(template.job_configuration) && truthy(template.variables))) {
-      console.error("422 Unprocessable Entity: The \`base_job_template\` must contain both a \`job_configuration\` key and a \`variables\` key."); process.exit(2);
+      console.log("An exception occurred.");
+      console.error("Client error '422 Unprocessable Entity': The \`base_job_template\` must contain both a \`job_configuration\` key and a \`variables\` key."); process.exit(1);
     }
     const found = new Set();
     for (const value of Object.values(template.job_configuration))
       for (const m of JSON.stringify(value).matchAll(/\\{\\{\\s*([\\w.\\-\\[\\]$]+)\\s*\\}\\}/g)) found.add(m[1]);
     const provided = new Set(Object.keys(template.variables.properties || {}));
     const missing = [...found].filter((name) => !provided.has(name));
-    if (missing.length) { console.error("422 Unprocessable Entity: Your job configuration uses the following undeclared variable(s): " + missing.join(" ,") + "."); process.exit(2); }
+    if (missing.length) {
+      console.log("An exception occurred.");
+      console.error("Client error '422 Unprocessable Entity': Your job configuration uses the following undeclared variable(s): " + missing.join(", ") + "."); process.exit(1);
+    }
   }
-  console.log((args[1] === "update" ? "Updated" : "Created") + " work pool " + args[2]);
+  console.log((args[1] === "update" ? "Updated work pool " : "Created work pool ") + "'" + args[2] + "'" + (args[1] === "update" ? "" : "!"));
 }
 if (args[0] === "work-queue" && args[1] === "inspect") process.exit(args[2] === "default" ? 0 : 1);
 if (args[0] === "work-pool" && args[1] === "delete") {
-  if (mode === "gone") { console.error("Work pool '" + args[2] + "' does not exist."); process.exit(1); }
+  if (mode === "gone") { console.log("Work pool '" + args[2] + "' does not exist."); process.exit(1); }
   if (mode === "denied") { console.error("Unauthorized: invalid API key"); process.exit(1); }
   // What the real CLI prints (traceback, then Prefect's 403 detail) for a reserved name.
   if (mode === "reserved") {
@@ -54,7 +69,7 @@ if (args[0] === "work-pool" && args[1] === "delete") {
     console.error("An exception occurred.");
     process.exit(1);
   }
-  console.log("Deleted work pool " + args[2]);
+  console.log("Deleted work pool '" + args[2] + "'");
 }
 `;
 
