@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["__tests__/**/*.test.ts"],
     // The emulator and real-Terraform tiers have their own folders, configs and commands (npm run test:emulator, test:terraform).
-    exclude: [...configDefaults.exclude, "__tests__/emulator/**", "__tests__/terraform/**"],
+    exclude: [...configDefaults.exclude, "__tests__/emulator/**", "__tests__/terraform/**", "__tests__/prefect/**"],
     setupFiles: ["__tests__/support/matchers.ts"],
     // Synthesizing loads the AWS provider bindings; a generous timeout keeps a cold 2-core machine green.
     testTimeout: 60_000,
