@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import reference from "../src/work-pool/prefect-aws-ecs-base-job-template.json";
+import { TEMPLATE_CORPUS } from "./support/template-corpus";
 import { buildBaseJobTemplate, placeholdersIn, type TemplateValues, templateProblems } from "../src/work-pool/template";
 import { expectNoCanary, SECRET_CANARIES, synth, VARIANTS, type Variant } from "./support/synth";
 
@@ -133,8 +134,8 @@ describe("base job template: this stack's values as defaults", () => {
   });
 });
 
-// Prefect's rule, as prefect/server/schemas/actions.py validate_base_job_template (3.6.28) enforces it: both
-// sections non-empty, every placeholder of job_configuration declared in variables.properties, no exemptions.
+// Prefect's rule, as prefect/server/schemas/actions.py validate_base_job_template (3.6.28) enforces it: `{}`, or
+// both sections non-empty, every placeholder of job_configuration declared in variables.properties, no exemptions.
 describe("Prefect's server validation rule", () => {
   it("rejects a template whose variables or job_configuration is missing or empty (the server's 422)", () => {
     expect(templateProblems({ job_configuration: { a: "x" } })).toEqual(["variables is missing or empty"]);
@@ -153,6 +154,11 @@ describe("Prefect's server validation rule", () => {
       "job_configuration uses {{ prefect.blocks.secret.x }}, which is not a key of variables.properties",
       "job_configuration uses {{ prefect.variables.v }}, which is not a key of variables.properties",
     ]);
+  });
+
+  it.each(TEMPLATE_CORPUS.map((c) => [c.name, c] as const))("agrees with the server on %s", (_, c) => {
+    // The real-Prefect tier checks the same corpus against the real server (__tests__/prefect/templates.test.ts).
+    expect(templateProblems(c.template).length === 0 ? "accepts" : "refuses", c.because).toBe(c.server);
   });
 
   it.each(Object.keys(VARIANTS) as Variant[])("accepts the template the %s stack renders", (variant) => {

@@ -6,6 +6,7 @@ import { PREFECT_AWS_VERSION, PREFECT_VERSION } from "../src/versions";
 import { INSTALL_HINT, TEMPLATE_TEMP_PREFIX } from "../src/work-pool/work-pool";
 import { RESERVED_POOL_HINT } from "../src/work-pool/pool-shell";
 import { resources, synth, synthVariant, type TerraformJson } from "./support/synth";
+import { TEMPLATE_CORPUS } from "./support/template-corpus";
 import { doubleCalls, newPoolCalls, prefectDoubleWorkdir } from "./support/prefect-double";
 
 const CANARY = "pnu_CANARY_5f1c9e_never_in_template";
@@ -187,6 +188,14 @@ describe("work pool commands in a shell, with a stand-in prefect CLI", () => {
     // inspect and the refused create: no update of a pool that is not there, no queue.
     expect(result.calls.map((c) => c.args.slice(0, 2).join(" "))).toEqual(["work-pool inspect", "work-pool create"]);
   });
+
+  it.each(TEMPLATE_CORPUS.map((c) => [c.name, c] as const))(
+    "GIVEN a template with %s THEN the stand-in accepts or refuses it as the server does",
+    (_, c) => {
+      const result = run(create.command, create.environment, { templateText: JSON.stringify(c.template) });
+      expect(result.status === 0 ? "accepts" : "refuses", `${c.because}\n${result.stderr}`).toBe(c.server);
+    },
+  );
 
   it("GIVEN a reserved pool name WHEN the create command runs THEN it fails once with Prefect's reason and what to change", () => {
     const result = run(create.command, { ...create.environment, WORK_POOL: "Prefect-ecs-dev" });

@@ -46,6 +46,12 @@ if (file) {
       console.log("An exception occurred.");
       console.error("Client error '422 Unprocessable Entity': The \`base_job_template\` must contain both a \`job_configuration\` key and a \`variables\` key."); process.exit(1);
     }
+    // Where Python's .values(), .get() or .keys() would fail on a non-dict, the server answers 500.
+    const dict = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (!dict(template.job_configuration) || !dict(template.variables) || !dict(template.variables.properties || {})) {
+      console.log("An exception occurred.");
+      console.error("Server error '500 Internal Server Error'"); process.exit(1);
+    }
     const found = new Set();
     for (const value of Object.values(template.job_configuration))
       for (const m of JSON.stringify(value).matchAll(/\\{\\{\\s*([\\w.\\-\\[\\]$]+)\\s*\\}\\}/g)) found.add(m[1]);

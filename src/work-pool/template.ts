@@ -130,21 +130,38 @@ export function placeholdersIn(value: unknown): string[] {
 }
 
 /**
- * What Prefect's server refuses (HTTP 422) in a base job template, after validate_base_job_template in
- * prefect/server/schemas/actions.py (3.6.28): job_configuration and variables both present and non-empty, and
- * every `{{ name }}` placeholder of job_configuration a key of variables.properties, `prefect.blocks.…` and
- * `prefect.variables.…` included (the server exempts none). The server accepts `{}` (no template); this stack
- * never sends one, so it counts as missing sections here. Returns the problems; none means the server accepts it.
+ * The placeholders Prefect's server finds in one job_configuration value: it scans the value's JSON text
+ * (`json.dumps`, so keys of nested objects count, and non-ASCII characters are `\uXXXX` escapes that no
+ * placeholder can hold) with PLACEHOLDER_CAPTURE_REGEX `{{\s*([\w\.\-\[\]$]+)\s*}}`
+ * (prefect/utilities/templating/__init__.py, 3.6.28).
+ */
+function serverPlaceholders(value: unknown): string[] {
+  const text = (JSON.stringify(value) ?? "null").replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return [...text.matchAll(/\{\{\s*([\w.\-[\]$]+)\s*\}\}/g)].map((m) => m[1]);
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * What Prefect's server refuses in a base job template, after validate_base_job_template in
+ * prefect/server/schemas/actions.py (3.6.28): `{}` (no template) is accepted; otherwise job_configuration and
+ * variables must both be non-empty objects (the server tests their truth, then calls `.values()` and `.get()`
+ * on them), variables.properties (if given) an object, and every placeholder the server finds in a
+ * job_configuration value a key of variables.properties, `prefect.blocks.…` and `prefect.variables.…`
+ * included (the server exempts none). Returns the problems; none means the server accepts it. The real-Prefect
+ * tier checks this against the server on a corpus of templates.
  */
 export function templateProblems(template: unknown): string[] {
-  if (template === null || typeof template !== "object" || Array.isArray(template)) return ["the template is not a JSON object"];
-  const { job_configuration, variables } = template as Partial<BaseJobTemplate>;
-  const empty = (section: unknown) => section === null || typeof section !== "object" || Object.keys(section).length === 0;
+  if (!isObject(template)) return ["the template is not a JSON object"];
+  if (Object.keys(template).length === 0) return [];
+  const { job_configuration, variables } = template as Record<string, unknown>;
   const problems: string[] = [];
-  if (empty(job_configuration)) problems.push("job_configuration is missing or empty");
-  if (empty(variables)) problems.push("variables is missing or empty");
+  if (!isObject(job_configuration) || Object.keys(job_configuration).length === 0) problems.push("job_configuration is missing or empty");
+  if (!isObject(variables) || Object.keys(variables).length === 0) problems.push("variables is missing or empty");
   if (problems.length) return problems;
-  const known = new Set(Object.keys(variables!.properties ?? {}));
-  const unknown = [...new Set(placeholdersIn(job_configuration))].filter((name) => !known.has(name));
+  const properties = (variables as Record<string, unknown>).properties ?? {};
+  if (!isObject(properties)) return ["variables.properties is not an object"];
+  const known = new Set(Object.keys(properties));
+  const unknown = [...new Set(Object.values(job_configuration as object).flatMap(serverPlaceholders))].filter((name) => !known.has(name));
   return unknown.map((name) => `job_configuration uses {{ ${name} }}, which is not a key of variables.properties`);
 }
