@@ -5,7 +5,8 @@
  *   - the real-Terraform test tier (validate + plan of every variant, converged state, real-plan summaries);
  *   - the whole `npm test`;
  *   - the emulator tier (`npm run test:emulator`: apply, change and destroy against moto), with each lane's
- *     Terraform time from test-results/emulator/ (skipped with --no-emulator).
+ *     Terraform time from test-results/emulator/ (skipped with --no-emulator);
+ *   - the real-Prefect tier (`npm run test:prefect`), when the pinned Prefect is on PATH (skipped with --no-prefect).
  * Prints a Markdown table; with --write it also replaces the measured block of docs/performance.md. Timings stay
  * out of pass/fail tests on purpose.
  */
@@ -13,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { PREFECT_VERSION } from "../src/versions";
 
 const ROOT = join(__dirname, "..");
 /** The block of docs/performance.md that `npm run bench -- --write` replaces. */
@@ -44,6 +46,11 @@ const synthPeak = synths[0].peakMb === undefined ? undefined : median(synths.map
 const tier = measure("npm run --silent test:terraform");
 const full = process.argv.includes("--no-full") ? undefined : measure("npm test --silent");
 const emulator = process.argv.includes("--no-emulator") ? undefined : measure("npm run --silent test:emulator");
+/** The real-Prefect tier needs the pinned Prefect on PATH (the tier itself says how to install it). */
+const pinnedPrefect = new RegExp(`^Version: +${PREFECT_VERSION.replace(/\./g, "\\.")}$`, "m").test(
+  spawnSync("prefect", ["version"], { encoding: "utf8" }).stdout ?? "",
+);
+const prefectTier = process.argv.includes("--no-prefect") || !pinnedPrefect ? undefined : measure("npm run --silent test:prefect");
 /** Wall seconds of Terraform commands per lane, as the emulator tier recorded them. */
 function laneTimes(): [string, number][] {
   const dir = join(ROOT, "test-results", "emulator");
@@ -73,6 +80,14 @@ if (emulator) {
   out(row("emulator tier (`npm run test:emulator`), all lanes side by side", `${emulator.seconds.toFixed(1)} s`, "≤ 6 min"));
   for (const [lane, seconds] of laneTimes()) out(row(`emulator lane \`${lane}\`: Terraform commands`, `${seconds.toFixed(1)} s`, "part of the tier"));
 }
+if (!process.argv.includes("--no-prefect"))
+  out(
+    row(
+      "real-Prefect tier (`npm run test:prefect`)",
+      prefectTier ? `${prefectTier.seconds.toFixed(1)} s` : `not measured: no Prefect ${PREFECT_VERSION} on PATH`,
+      "≤ 5 min",
+    ),
+  );
 console.log(lines.join("\n"));
 
 // --write: the figures replace the measured block of docs/performance.md, so the docs quote what was measured.

@@ -87,8 +87,8 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     behaviour: "the template check accepts an empty job_configuration or variables, which Prefect's server refuses (422)",
     file: "src/work-pool/template.ts",
-    find: 'typeof section !== "object" || Object.keys(section).length === 0;',
-    replace: 'typeof section !== "object";',
+    find: "if (!isObject(job_configuration) || Object.keys(job_configuration).length === 0) problems.push(",
+    replace: "if (!isObject(job_configuration)) problems.push(",
     tests: ["__tests__/work-pool-template.test.ts"],
   },
   {
@@ -223,5 +223,19 @@ export const MUTATIONS: readonly Mutation[] = [
     find: "const shadowed = PUBLIC_NAMES_THE_TASKS_CALL.find((name) => name === zone || name.endsWith(`.${zone}`));",
     replace: "const shadowed = undefined as string | undefined;",
     tests: ["__tests__/hostile-input.test.ts"],
+  },
+  {
+    behaviour: "the template check looks for placeholders only in values, as a regex of its own, unlike the server's scan of each value's JSON text",
+    file: "src/work-pool/template.ts",
+    find: "Object.values(job_configuration as object).flatMap(serverPlaceholders)",
+    replace: "placeholdersIn(job_configuration)",
+    tests: ["__tests__/work-pool-template.test.ts"],
+  },
+  {
+    behaviour: "a refused pool create falls back to the template update whatever the refusal, printing a second error",
+    file: "src/work-pool/pool-shell.ts",
+    find: `'    *"already exists"*) prefect work-pool update`,
+    replace: `'    *) prefect work-pool update`,
+    tests: ["__tests__/work-pool.test.ts", "__tests__/worker-bootstrap.test.ts"],
   },
 ];

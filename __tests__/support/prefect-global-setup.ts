@@ -1,5 +1,7 @@
 import type { TestProject } from "vitest/node";
-import { findRealPrefect, type PrefectServer, REAL_PREFECT_HINT, startPrefectServer } from "./prefect-real";
+import { MOTO_INSTALL_HINT, requireMoto } from "./emulator";
+import { ensureAwsProvider } from "./terraform";
+import { findRealPrefect, type PrefectServer, startPrefectServer } from "./prefect-real";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -12,14 +14,18 @@ let server: PrefectServer | undefined;
 
 /**
  * Runs once before the real-Prefect tier: without the pinned Prefect on PATH nothing here can run, so the tier
- * stops at once with one line saying how to install it (never a silent skip). Then one server starts for all files.
+ * stops at once with one line saying how to install it (never a silent skip); the same for moto's server and the
+ * Terraform AWS provider. Then one server starts for all files.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  try {
-    findRealPrefect();
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
+  // The files that apply the stack or read AWS use moto's server and the Terraform AWS provider, as the emulator tier does.
+  for (const check of [findRealPrefect, requireMoto, ensureAwsProvider]) {
+    try {
+      check();
+    } catch (error) {
+      console.error(check === requireMoto ? MOTO_INSTALL_HINT : (error as Error).message);
+      process.exit(1);
+    }
   }
   const started = Date.now();
   server = await startPrefectServer();
@@ -29,5 +35,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await server?.stop();
   };
 }
-
-export { REAL_PREFECT_HINT };

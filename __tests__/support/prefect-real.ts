@@ -24,7 +24,7 @@ export interface RealPrefect {
 
 /** The `prefect` on PATH if it is the pinned Prefect with the pinned prefect-aws; otherwise an error saying what was found. */
 export function findRealPrefect(path = process.env.PATH ?? ""): RealPrefect {
-  const which = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8", env: { PATH: path } }).stdout.trim();
+  const which = (tool: string) => spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8", env: { PATH: path } }).stdout.trim();
   const bin = which("prefect");
   if (!bin) throw new Error(`${REAL_PREFECT_HINT} (no prefect on PATH)`);
   // pip writes console scripts with the interpreter in the first line; the offline bundle ships prefect-python.
