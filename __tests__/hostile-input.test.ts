@@ -5,6 +5,8 @@ import { taskOfInfrastructurePid } from "../src/flows/commands";
 import { renderStatus } from "../src/operations/status";
 import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
 import { redactUrl } from "../src/settings/service-rules";
+import { loadDeployments } from "../src/settings/environments";
+import { scratchProject } from "./support/project";
 import { settingsProblems, synth, VARIANTS } from "./support/synth";
 
 /** Control characters an attacker or a careless paste brings: ESC (terminal sequences), newline, tab, NUL, DEL, C1 CSI. */
@@ -247,5 +249,58 @@ describe("a private namespace that would shadow public names", () => {
 
   it.each(["prefect.internal", "acme.corp", "prefect.example.com"])("GIVEN service_discovery_namespace = %s THEN it is accepted", (zone) => {
     expect(settingsProblems({ service_discovery_namespace: zone })).toBe("");
+  });
+});
+
+describe("a refusal names only keys the operator wrote as written; a default or a derived value says so", () => {
+  // Fargate pairs CPU and memory (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
+  it.each([
+    [{ worker_cpu: 4096 }, "worker_memory (not set, so 1024) does not fit worker_cpu = 4096 on Fargate; set worker_memory to 8192 to 30720"],
+    [{ worker_memory: 8192 }, "worker_memory = 8192 does not fit worker_cpu (not set, so 512) on Fargate; set worker_cpu to 1024, 2048 or 4096"],
+    [{ flow_run_cpu: 4096 }, "flow_run_memory (not set, so 2048) does not fit flow_run_cpu = 4096 on Fargate; set flow_run_memory to 8192"],
+    [{ flow_run_memory: 512 }, "flow_run_memory = 512 does not fit flow_run_cpu (not set, so 1024) on Fargate; set flow_run_cpu to 256"],
+    [
+      { prefect_server: true, prefect_server_cpu: 4096 },
+      "prefect_server_memory (not set, so 2048) does not fit prefect_server_cpu = 4096 on Fargate; set prefect_server_memory to 8192",
+    ],
+    [{ worker_cpu: 4096, worker_memory: 1024 }, "worker_memory = 1024 does not fit worker_cpu = 4096 on Fargate; use 8192 to 30720"],
+    // worker_min_count defaults to worker_desired_count: the message names the key that was written.
+    [{ worker_desired_count: 0, worker_max_count: 3 }, "worker_min_count (not set, so worker_desired_count's 0) must be at least 1 with autoscaling"],
+    [{ worker_min_count: 3 }, "worker_min_count = 3 is above worker_desired_count (not set, so 1)"],
+    [{ prefect_server: true, prefect_server_db_max_storage_gb: 21 }, "prefect_server_db_storage_gb (not set, so 20)"],
+  ])("GIVEN %j THEN the message shows each key as the operator left it", (values, expected) => {
+    const problems = settingsProblems({ availability_zones: ["us-east-1a", "us-east-1b"], ...values });
+    expect(problems).toContain(expected);
+    // No key the operator did not write appears as "key = value".
+    const written = new Set(Object.keys(values));
+    for (const [, key] of problems.matchAll(/\b([a-z][a-z0-9_]+) = /g))
+      expect(written.has(key) || key === "availability_zones", `${key} in ${problems}`).toBe(true);
+  });
+
+  const AZS = 'availability_zones = ["us-east-1a", "us-east-1b"]\n';
+  it.each([
+    [
+      { "environments/Prod.tfvars": AZS },
+      'environment = "Prod" (from the file name environments/Prod.tfvars: rename the file to change it) is not valid',
+    ],
+    [
+      { "environments/a--b.tfvars": AZS },
+      'environment = "a--b" (from the file name environments/a--b.tfvars: rename the file to change it) is not valid',
+    ],
+    [
+      { "environments/prefectx.tfvars": AZS },
+      'environment = "prefectx" (from the file name environments/prefectx.tfvars: rename the file to change it) gives the default work pool name',
+    ],
+    [{ "terraform.tfvars": "worker_cpu = 3\n", "environments/dev.tfvars": AZS }, "worker_cpu = 3 (from terraform.tfvars) is not valid"],
+    [
+      { "terraform.tfvars": 'aws_region = "eu-west-1"\n', "environments/dev.tfvars": AZS },
+      'must all be in aws_region = "eu-west-1" (from terraform.tfvars)',
+    ],
+    [
+      { "terraform.tfvars": 'tags = { Team = "a\\u001b" }\n', "environments/dev.tfvars": AZS },
+      "tags (from terraform.tfvars) holds a control character",
+    ],
+  ])("GIVEN environment files %j THEN the message names where the value came from", async (files, expected) => {
+    await expect(loadDeployments(scratchProject(files))).rejects.toThrow(expected);
   });
 });
