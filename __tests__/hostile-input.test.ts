@@ -1,9 +1,12 @@
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
 import { parseSettings, SECRET_KEYS, SETTING_KEYS } from "../src/settings";
 import { missingPlanTimeValues } from "../src/settings/plan-time";
 import { taskOfInfrastructurePid } from "../src/flows/commands";
 import { renderStatus } from "../src/operations/status";
-import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
+import { costMarkdown, estimate, inventoryOf, pricesFor, regionOfPlan, resourcesOfPlan } from "../src/review/cost";
+import { summarizePlan } from "../src/review/plan-summary";
 import { redactUrl } from "../src/settings/service-rules";
 import { loadDeployments } from "../src/settings/environments";
 import { scratchProject } from "./support/project";
@@ -303,4 +306,109 @@ describe("a refusal names only keys the operator wrote as written; a default or 
   ])("GIVEN environment files %j THEN the message names where the value came from", async (files, expected) => {
     await expect(loadDeployments(scratchProject(files))).rejects.toThrow(expected);
   });
+});
+
+describe("every plan value that reaches the cost section is escaped, and prices are own entries", () => {
+  /** A plan (as `terraform show -json` writes it) whose every value the cost section reads is `value`. */
+  const planOf = (value: unknown) => ({
+    format_version: "1.2",
+    configuration: { provider_config: { aws: { name: "aws", expressions: { region: { constant_value: value } } } } },
+    resource_changes: [
+      {
+        address: "aws_db_instance.db",
+        mode: "managed",
+        type: "aws_db_instance",
+        name: "db",
+        change: { actions: ["create"], after: { instance_class: value, allocated_storage: value } },
+      },
+      {
+        address: "aws_launch_template.nat",
+        mode: "managed",
+        type: "aws_launch_template",
+        name: "nat",
+        change: { actions: ["create"], after: { instance_type: value, block_device_mappings: [{ ebs: [{ volume_size: value }] }] } },
+      },
+      {
+        address: "aws_ecs_task_definition.worker_task_definition",
+        mode: "managed",
+        type: "aws_ecs_task_definition",
+        name: "worker_task_definition",
+        change: { actions: ["create"], after: { cpu: value, memory: value, runtime_platform: [{ cpu_architecture: value }] } },
+      },
+      {
+        address: "aws_ecs_service.worker_service",
+        mode: "managed",
+        type: "aws_ecs_service",
+        name: "worker_service",
+        change: { actions: ["create"], after: { desired_count: value, service_registries: [{}] } },
+      },
+    ],
+  });
+  // GitHub's renderer (CommonMark with GFM tables), as docs.test.ts reads the docs.
+  const render = (markdown: string) => micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+
+  it.each([
+    ["a pipe", "t4g.nano | forged | cell"],
+    ["backticks", "``db.t4g.micro``"],
+    ["a newline and a forged row", "us-east-1\n| fake | row | $0.00 |"],
+    ["HTML tags", "<img src=x onerror=alert(1)><b>x</b>"],
+    ["a link", "[x](http://evil.example)"],
+    ["an image", "![x](http://evil.example/x.png)"],
+    ["emphasis and an entity", "**bold** &lt;b&gt;"],
+    ["control characters", "t4g\u001b[2Jnano\u0007\u009b"],
+    ["an inherited property name", "constructor"],
+    ["another", "__proto__"],
+    ["a number that is not one", "NaN"],
+    ["a negative size", "-5"],
+  ])("GIVEN %s in every value the cost section reads THEN nothing renders, no row is forged or dropped, and the total is a number", (_, value) => {
+    const plan = planOf(value);
+    const result = estimate(inventoryOf(resourcesOfPlan(plan), regionOfPlan(plan)));
+    const section = costMarkdown(result);
+    const html = render(section);
+    expect(Number.isFinite(result.total)).toBe(true);
+    // The section's own code span (the price file) aside, nothing from the plan becomes markup.
+    expect(html.replace("<code>src/review/prices.json</code>", "")).not.toMatch(/<a |<img |<b>|<strong>bold|<em>|<code>|<del>/);
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    expect(section).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]|\$NaN|NaN ×|× NaN|undefined|\[object/);
+    // The table keeps three cells a row, and one row per line the estimate made (no forged row, none dropped).
+    expect(section).not.toMatch(/^\| fake/m);
+    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]);
+    expect(rows).toHaveLength(result.lines.length + 2);
+    for (const row of rows) expect(row.match(/<t[dh][ >]/g), row).toHaveLength(3);
+    // The summary carries the section as it is (under its own heading level).
+    expect(summarizePlan(plan as never, section)).toContain(section.replace(/^### /, "#### ").split("\n").slice(2).join("\n"));
+    // Each resource the plan holds still has its line, priced or said not to be.
+    for (const item of [/^RDS/, /^NAT instance/, /^(Worker|Fargate)/])
+      expect(
+        result.lines.some((line) => item.test(line.item)),
+        String(item),
+      ).toBe(true);
+  });
+
+  it.each(["abc", "-5", "1e999", "NaN", { n: 1 }, [2]])(
+    "GIVEN the count or size %j in a plan of known types THEN each line is still there, said not to be priced, and the total is a number",
+    (value) => {
+      const plan = planOf(value);
+      const known = plan.resource_changes.map((c) => {
+        const after = c.change.after as Record<string, unknown>;
+        if ("instance_class" in after) after.instance_class = "db.t4g.micro";
+        if ("instance_type" in after) after.instance_type = "t4g.nano";
+        if ("runtime_platform" in after) after.runtime_platform = [{ cpu_architecture: "X86_64" }];
+        return c;
+      });
+      const result = estimate(inventoryOf(resourcesOfPlan({ ...plan, resource_changes: known }), "us-east-1"));
+      expect(Number.isFinite(result.total)).toBe(true);
+      for (const item of ["Worker", "RDS storage", "NAT instance root volume", "Cloud Map registered tasks"])
+        expect(result.lines).toContainEqual({ item: `${item}: a count or size in the plan is not a number`, quantity: "not priced", monthly: 0 });
+    },
+  );
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
+    "GIVEN the region %s THEN no inherited property of the price table is taken for its prices",
+    (region) => {
+      const choice = pricesFor(region);
+      expect(choice.pricedAs).toBe("us-east-1");
+      expect(choice.borrowed).toEqual([]);
+    },
+  );
 });

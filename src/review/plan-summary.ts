@@ -160,6 +160,16 @@ export function codeSpan(text: string, inTable = false): string {
   return `${fence}${pad}${clean}${pad}${fence}`;
 }
 
+/**
+ * Text from a plan as Markdown prose or a table cell that renders as the text itself: control characters and line
+ * breaks become spaces (no forged line or row), and every character with inline Markdown or HTML meaning
+ * (links, emphasis, code, tags, entities, strikethrough, cell separators) is backslash-escaped.
+ */
+export function markdownText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").replace(/[\\`*_[\]<>|~&!]/g, (c) => `\\${c}`);
+}
+
 const REPLACE_REASON: Record<string, string> = {
   replace_because_tainted: "tainted",
   replace_by_request: "replacement requested (-replace)",
