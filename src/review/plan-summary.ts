@@ -5,6 +5,7 @@
  * Everything taken from the plan is escaped for GitHub Flavored Markdown, and the whole summary stays
  * within a size budget that fits a pull-request comment.
  */
+import { ALL_CONTROL_CHARACTERS } from "../settings/service-rules";
 
 export type Action = "create" | "update" | "replace" | "delete" | "forget" | "read" | "no-op";
 
@@ -166,8 +167,7 @@ export function codeSpan(text: string, inTable = false): string {
  * (links, emphasis, code, tags, entities, strikethrough, cell separators) is backslash-escaped.
  */
 export function markdownText(text: string): string {
-  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").replace(/[\\`*_[\]<>|~&!]/g, (c) => `\\${c}`);
+  return text.replace(ALL_CONTROL_CHARACTERS, " ").replace(/[\\`*_[\]<>|~&!]/g, (c) => `\\${c}`);
 }
 
 const REPLACE_REASON: Record<string, string> = {

@@ -4,7 +4,16 @@ import { namePrefix } from "../naming";
 import { fargateSizeError } from "../compute/fargate";
 import { type ParsedSettings, publicAuthStringError, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../versions";
-import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
+import {
+  apiUrlError,
+  CONTROL_CHARACTERS,
+  defaultPoolName,
+  isPrivateHost,
+  mountPathError,
+  redactUrl,
+  reservedCidrError,
+  reservedPoolNameError,
+} from "./service-rules";
 
 export * from "./schema";
 
@@ -493,10 +502,6 @@ export function ruleProblems(values: Record<string, unknown>, origins: Origins =
     return message === undefined ? [] : [{ rule: index, message }];
   });
 }
-
-/** C0 and C1 control characters and DEL. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Whether a value, or any string or map key inside it, matches the pattern. */
 function holdsAny(value: unknown, pattern: RegExp): boolean {
