@@ -5,9 +5,8 @@ import type { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definit
 /**
  * ECS refuses a task definition larger than 64 KiB: "The maximum size of a task definition is 64 KiB"
  * (Amazon ECS API Reference, RegisterTaskDefinition,
- * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html; also listed among
- * the Amazon ECS service quotas, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
- * Terraform would only learn it at apply, after the stack's other resources exist.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html). Terraform would only
+ * learn it at apply, after the stack's other resources exist.
  */
 export const MAX_TASK_DEFINITION_BYTES = 64 * 1024;
 
