@@ -1,10 +1,15 @@
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
 import { parseSettings, SECRET_KEYS, SETTING_KEYS } from "../src/settings";
 import { missingPlanTimeValues } from "../src/settings/plan-time";
 import { taskOfInfrastructurePid } from "../src/flows/commands";
 import { renderStatus } from "../src/operations/status";
-import { costMarkdown, estimate, inventoryOf, resourcesOfPlan } from "../src/review/cost";
+import { costMarkdown, estimate, inventoryOf, pricesFor, regionOfPlan, resourcesOfPlan } from "../src/review/cost";
+import { summarizePlan } from "../src/review/plan-summary";
 import { redactUrl } from "../src/settings/service-rules";
+import { loadDeployments } from "../src/settings/environments";
+import { scratchProject } from "./support/project";
 import { settingsProblems, synth, VARIANTS } from "./support/synth";
 
 /** Control characters an attacker or a careless paste brings: ESC (terminal sequences), newline, tab, NUL, DEL, C1 CSI. */
@@ -248,4 +253,162 @@ describe("a private namespace that would shadow public names", () => {
   it.each(["prefect.internal", "acme.corp", "prefect.example.com"])("GIVEN service_discovery_namespace = %s THEN it is accepted", (zone) => {
     expect(settingsProblems({ service_discovery_namespace: zone })).toBe("");
   });
+});
+
+describe("a refusal names only keys the operator wrote as written; a default or a derived value says so", () => {
+  // Fargate pairs CPU and memory (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
+  it.each([
+    [{ worker_cpu: 4096 }, "worker_memory (not set, so 1024) does not fit worker_cpu = 4096 on Fargate; set worker_memory to 8192 to 30720"],
+    [{ worker_memory: 8192 }, "worker_memory = 8192 does not fit worker_cpu (not set, so 512) on Fargate; set worker_cpu to 1024, 2048 or 4096"],
+    [{ flow_run_cpu: 4096 }, "flow_run_memory (not set, so 2048) does not fit flow_run_cpu = 4096 on Fargate; set flow_run_memory to 8192"],
+    [{ flow_run_memory: 512 }, "flow_run_memory = 512 does not fit flow_run_cpu (not set, so 1024) on Fargate; set flow_run_cpu to 256"],
+    [
+      { prefect_server: true, prefect_server_cpu: 4096 },
+      "prefect_server_memory (not set, so 2048) does not fit prefect_server_cpu = 4096 on Fargate; set prefect_server_memory to 8192",
+    ],
+    [{ worker_cpu: 4096, worker_memory: 1024 }, "worker_memory = 1024 does not fit worker_cpu = 4096 on Fargate; use 8192 to 30720"],
+    // worker_min_count defaults to worker_desired_count: the message names the key that was written.
+    [{ worker_desired_count: 0, worker_max_count: 3 }, "worker_min_count (not set, so worker_desired_count's 0) must be at least 1 with autoscaling"],
+    [{ worker_min_count: 3 }, "worker_min_count = 3 is above worker_desired_count (not set, so 1)"],
+    [{ prefect_server: true, prefect_server_db_max_storage_gb: 21 }, "prefect_server_db_storage_gb (not set, so 20)"],
+  ])("GIVEN %j THEN the message shows each key as the operator left it", (values, expected) => {
+    const problems = settingsProblems({ availability_zones: ["us-east-1a", "us-east-1b"], ...values });
+    expect(problems).toContain(expected);
+    // No key the operator did not write appears as "key = value".
+    const written = new Set(Object.keys(values));
+    for (const [, key] of problems.matchAll(/\b([a-z][a-z0-9_]+) = /g))
+      expect(written.has(key) || key === "availability_zones", `${key} in ${problems}`).toBe(true);
+  });
+
+  const AZS = 'availability_zones = ["us-east-1a", "us-east-1b"]\n';
+  it.each([
+    [
+      { "environments/Prod.tfvars": AZS },
+      'environment = "Prod" (from the file name environments/Prod.tfvars: rename the file to change it) is not valid',
+    ],
+    [
+      { "environments/a--b.tfvars": AZS },
+      'environment = "a--b" (from the file name environments/a--b.tfvars: rename the file to change it) is not valid',
+    ],
+    [
+      { "environments/prefectx.tfvars": AZS },
+      'environment = "prefectx" (from the file name environments/prefectx.tfvars: rename the file to change it) gives the default work pool name',
+    ],
+    [{ "terraform.tfvars": "worker_cpu = 3\n", "environments/dev.tfvars": AZS }, "worker_cpu = 3 (from terraform.tfvars) is not valid"],
+    [
+      { "terraform.tfvars": 'aws_region = "eu-west-1"\n', "environments/dev.tfvars": AZS },
+      'must all be in aws_region = "eu-west-1" (from terraform.tfvars)',
+    ],
+    [
+      { "terraform.tfvars": 'tags = { Team = "a\\u001b" }\n', "environments/dev.tfvars": AZS },
+      "tags (from terraform.tfvars) holds a control character",
+    ],
+  ])("GIVEN environment files %j THEN the message names where the value came from", async (files, expected) => {
+    await expect(loadDeployments(scratchProject(files))).rejects.toThrow(expected);
+  });
+});
+
+describe("every plan value that reaches the cost section is escaped, and prices are own entries", () => {
+  /** A plan (as `terraform show -json` writes it) whose every value the cost section reads is `value`. */
+  const planOf = (value: unknown) => ({
+    format_version: "1.2",
+    configuration: { provider_config: { aws: { name: "aws", expressions: { region: { constant_value: value } } } } },
+    resource_changes: [
+      {
+        address: "aws_db_instance.db",
+        mode: "managed",
+        type: "aws_db_instance",
+        name: "db",
+        change: { actions: ["create"], after: { instance_class: value, allocated_storage: value } },
+      },
+      {
+        address: "aws_launch_template.nat",
+        mode: "managed",
+        type: "aws_launch_template",
+        name: "nat",
+        change: { actions: ["create"], after: { instance_type: value, block_device_mappings: [{ ebs: [{ volume_size: value }] }] } },
+      },
+      {
+        address: "aws_ecs_task_definition.worker_task_definition",
+        mode: "managed",
+        type: "aws_ecs_task_definition",
+        name: "worker_task_definition",
+        change: { actions: ["create"], after: { cpu: value, memory: value, runtime_platform: [{ cpu_architecture: value }] } },
+      },
+      {
+        address: "aws_ecs_service.worker_service",
+        mode: "managed",
+        type: "aws_ecs_service",
+        name: "worker_service",
+        change: { actions: ["create"], after: { desired_count: value, service_registries: [{}] } },
+      },
+    ],
+  });
+  // GitHub's renderer (CommonMark with GFM tables), as docs.test.ts reads the docs.
+  const render = (markdown: string) => micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+
+  it.each([
+    ["a pipe", "t4g.nano | forged | cell"],
+    ["backticks", "``db.t4g.micro``"],
+    ["a newline and a forged row", "us-east-1\n| fake | row | $0.00 |"],
+    ["HTML tags", "<img src=x onerror=alert(1)><b>x</b>"],
+    ["a link", "[x](http://evil.example)"],
+    ["an image", "![x](http://evil.example/x.png)"],
+    ["emphasis and an entity", "**bold** &lt;b&gt;"],
+    ["control characters", "t4g\u001b[2Jnano\u0007\u009b"],
+    ["an inherited property name", "constructor"],
+    ["another", "__proto__"],
+    ["a number that is not one", "NaN"],
+    ["a negative size", "-5"],
+  ])("GIVEN %s in every value the cost section reads THEN nothing renders, no row is forged or dropped, and the total is a number", (_, value) => {
+    const plan = planOf(value);
+    const result = estimate(inventoryOf(resourcesOfPlan(plan), regionOfPlan(plan)));
+    const section = costMarkdown(result);
+    const html = render(section);
+    expect(Number.isFinite(result.total)).toBe(true);
+    // The section's own code span (the price file) aside, nothing from the plan becomes markup.
+    expect(html.replace("<code>src/review/prices.json</code>", "")).not.toMatch(/<a |<img |<b>|<strong>bold|<em>|<code>|<del>/);
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    expect(section).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]|\$NaN|NaN ×|× NaN|undefined|\[object/);
+    // The table keeps three cells a row, and one row per line the estimate made (no forged row, none dropped).
+    expect(section).not.toMatch(/^\| fake/m);
+    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]);
+    expect(rows).toHaveLength(result.lines.length + 2);
+    for (const row of rows) expect(row.match(/<t[dh][ >]/g), row).toHaveLength(3);
+    // The summary carries the section as it is (under its own heading level).
+    expect(summarizePlan(plan as never, section)).toContain(section.replace(/^### /, "#### ").split("\n").slice(2).join("\n"));
+    // Each resource the plan holds still has its line, priced or said not to be.
+    for (const item of [/^RDS/, /^NAT instance/, /^(Worker|Fargate)/])
+      expect(
+        result.lines.some((line) => item.test(line.item)),
+        String(item),
+      ).toBe(true);
+  });
+
+  it.each(["abc", "-5", "1e999", "NaN", { n: 1 }, [2]])(
+    "GIVEN the count or size %j in a plan of known types THEN each line is still there, said not to be priced, and the total is a number",
+    (value) => {
+      const plan = planOf(value);
+      const known = plan.resource_changes.map((c) => {
+        const after = c.change.after as Record<string, unknown>;
+        if ("instance_class" in after) after.instance_class = "db.t4g.micro";
+        if ("instance_type" in after) after.instance_type = "t4g.nano";
+        if ("runtime_platform" in after) after.runtime_platform = [{ cpu_architecture: "X86_64" }];
+        return c;
+      });
+      const result = estimate(inventoryOf(resourcesOfPlan({ ...plan, resource_changes: known }), "us-east-1"));
+      expect(Number.isFinite(result.total)).toBe(true);
+      for (const item of ["Worker", "RDS storage", "NAT instance root volume", "Cloud Map registered tasks"])
+        expect(result.lines).toContainEqual({ item: `${item}: a count or size in the plan is not a number`, quantity: "not priced", monthly: 0 });
+    },
+  );
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
+    "GIVEN the region %s THEN no inherited property of the price table is taken for its prices",
+    (region) => {
+      const choice = pricesFor(region);
+      expect(choice.pricedAs).toBe("us-east-1");
+      expect(choice.borrowed).toEqual([]);
+    },
+  );
 });

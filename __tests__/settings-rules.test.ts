@@ -158,7 +158,7 @@ describe("cross-key settings rules: every message", () => {
   it("GIVEN worker_min_count = 1 and worker_desired_count = 2 THEN the message explains the default maximum instead of printing undefined", () => {
     const [problem] = ruleProblems({ worker_min_count: 1, worker_desired_count: 2 });
     expect(problem.message).toBe(
-      "worker_max_count (not set, so 1) is below worker_desired_count = 2; use min <= desired <= max (worker_max_count defaults to worker_min_count: set it to at least worker_desired_count)",
+      "worker_max_count (not set, so worker_min_count's 1) is below worker_desired_count = 2; use min <= desired <= max (set worker_max_count to at least worker_desired_count)",
     );
   });
 });

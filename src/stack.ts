@@ -16,7 +16,7 @@ import { serverNamespace, stackName, TEMPLATE_OUTPUT } from "./naming";
 import { planPrefectConnection } from "./settings/prefect-connection";
 import { Secrets } from "./security/secrets";
 import { TaskSecurityGroup } from "./network/security-groups";
-import type { Deployment } from "./settings";
+import { type Deployment, SettingsError } from "./settings";
 import { configureStateBackend } from "./stacks/state-backend";
 import { stackOutput } from "./stacks/outputs";
 import { ReadableIdStack } from "./stacks/readable-id-stack";
@@ -30,6 +30,8 @@ import { PrefectServer } from "./compute/prefect-server";
 import { PublicListener, SERVER_KEEPALIVE_SECONDS } from "./network/public-listener";
 import { Database, DATABASE_NAME, DATABASE_PORT, DATABASE_USER } from "./storage/database";
 import { PREFECT_IMAGE } from "./versions";
+import { renderedTaskDefinitionBytes, renderedTextBytes, type SizeContributor, taskDefinitionSizeError } from "./compute/task-definition-size";
+import type { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 
 /**
  * Everything one Prefect worker deployment needs, built from one validated settings object.
@@ -315,6 +317,7 @@ export class PrefectEcsStack extends ReadableIdStack {
           })
         : undefined;
 
+    const poolTemplate = server && settings.manage_work_pool ? Fn.base64gzip(templateJson) : undefined;
     const worker = new WorkerService(this, "worker", {
       namePrefix: prefix,
       region: settings.aws_region,
@@ -339,7 +342,7 @@ export class PrefectEcsStack extends ReadableIdStack {
       extraEnvironment: observer ? { [OBSERVER_QUEUE_ENV]: observer.queue.name } : undefined,
       autoscaled: settings.worker_autoscaling,
       enableEcsExec: settings.enable_ecs_exec,
-      createPoolFromTemplate: server && settings.manage_work_pool ? Fn.base64gzip(templateJson) : undefined,
+      createPoolFromTemplate: poolTemplate,
       // The pool exists with this stack's template before the worker first polls it.
       // IAM is eventually consistent and ECS checks nothing up front: without these, a first task can fail to
       // pull its image or read its secret.
@@ -390,6 +393,19 @@ export class PrefectEcsStack extends ReadableIdStack {
       });
     }
 
+    // ECS's 64 KiB limit, checked now rather than by RegisterTaskDefinition at apply, after everything else exists.
+    const sizeProblems = [
+      workerSizeError(this, deployment, worker.taskDefinition, poolTemplate),
+      server &&
+        taskDefinitionSizeError(
+          "The Prefect server's task definition",
+          renderedTaskDefinitionBytes(this, server.taskDefinition, settings.aws_region),
+          [],
+          "Its container definition holds no list or free text from settings; this is a fault in the stack.",
+        ),
+    ].filter((problem): problem is string => problem !== undefined);
+    if (sizeProblems.length) throw new SettingsError(deployment.source, sizeProblems);
+
     // Outputs of the wiring itself; each construct declares its own beside it.
     stackOutput(this, "vpc_id", vpcId, "VPC the worker and flow runs use");
     if (assignPublicIp) stackOutput(this, "public_subnet_ids", taskSubnetIds, "Public subnets the worker and flow runs run in, with public IPs");
@@ -412,4 +428,44 @@ export class PrefectEcsStack extends ReadableIdStack {
     );
     stackOutput(this, TEMPLATE_OUTPUT, templateJson, "The work pool's base job template (JSON); `npm run template` prints it");
   }
+}
+
+/**
+ * The worker's task definition against ECS's 64 KiB limit. The settings named are those the operator wrote that
+ * add text to it, with the bytes each adds: queue names (in the command, and with an in-stack server also in
+ * WORK_QUEUES), the pool name, the API URL, the image, and the in-stack server's base job template.
+ */
+function workerSizeError(
+  stack: PrefectEcsStack,
+  deployment: Deployment,
+  taskDefinition: EcsTaskDefinition,
+  poolTemplate?: string,
+): string | undefined {
+  const { settings, fileValues } = deployment;
+  const bytes = renderedTaskDefinitionBytes(stack, taskDefinition, settings.aws_region);
+  const set = (key: keyof typeof fileValues) => fileValues[key] !== undefined;
+  const bootstrap = poolTemplate !== undefined;
+  const names = settings.work_queues.reduce((sum, queue) => sum + Buffer.byteLength(queue), 0);
+  const contributors: SizeContributor[] = [];
+  if (set("work_queues") && settings.work_queues.length)
+    contributors.push({
+      setting: `work_queues (${settings.work_queues.length} queues, ${names} bytes of names${bootstrap ? ", written twice: in the worker's command and in WORK_QUEUES" : ", each after --work-queue in the worker's command"})`,
+      bytes: bootstrap ? 2 * names + 15 * settings.work_queues.length : names + 18 * settings.work_queues.length,
+    });
+  if (set("work_pool_name"))
+    contributors.push({ setting: "work_pool_name", bytes: (bootstrap ? 2 : 1) * Buffer.byteLength(settings.work_pool_name) });
+  if (set("prefect_api_url") && settings.prefect_api_url !== undefined)
+    contributors.push({ setting: "prefect_api_url", bytes: Buffer.byteLength(settings.prefect_api_url) });
+  if (set("worker_image")) contributors.push({ setting: "worker_image", bytes: Buffer.byteLength(settings.worker_image) });
+  if (poolTemplate !== undefined && set("prefect_server"))
+    contributors.push({
+      setting: "prefect_server = true (the work pool's base job template, gzipped and base64-encoded, at most)",
+      bytes: renderedTextBytes(stack, poolTemplate, settings.aws_region),
+    });
+  return taskDefinitionSizeError(
+    "The worker's task definition",
+    bytes,
+    contributors,
+    "List fewer or shorter work_queues (with none, the worker polls every queue of its pool), or share the queues between environments, each with its own worker.",
+  );
 }

@@ -23,17 +23,30 @@ export function listForHumans(values: readonly (string | number)[]): string {
 }
 
 /**
- * Checks a CPU/memory pair; returns undefined when valid, otherwise a sentence naming the
- * settings, the bad value and what is allowed.
+ * Checks a CPU/memory pair; returns undefined when valid, otherwise a sentence naming the settings, the bad value
+ * and what is allowed. `set` says which of the two the operator wrote: a default is shown as one ("not set, so
+ * …"), and the sentence asks to change the key that was written or to set the other.
  */
-export function fargateSizeError(cpuKey: string, cpu: number, memoryKey: string, memory: number): string | undefined {
+export function fargateSizeError(
+  cpuKey: string,
+  cpu: number,
+  memoryKey: string,
+  memory: number,
+  set: { readonly cpu: boolean; readonly memory: boolean } = { cpu: true, memory: true },
+): string | undefined {
   const allowed = FARGATE_MEMORY_BY_CPU[cpu];
   if (!allowed) {
     return `${cpuKey} = ${cpu} is not a Fargate CPU size; use ${listForHumans(FARGATE_CPU_VALUES)}`;
   }
-  if (!allowed.includes(memory)) {
-    const shown = allowed.length > 8 ? `${allowed[0]} to ${allowed.at(-1)} in steps of ${allowed[1] - allowed[0]}` : listForHumans(allowed);
-    return `${memoryKey} = ${memory} does not fit ${cpuKey} = ${cpu} on Fargate; use ${shown}`;
+  if (allowed.includes(memory)) return undefined;
+  const shown = allowed.length > 8 ? `${allowed[0]} to ${allowed.at(-1)} in steps of ${allowed[1] - allowed[0]}` : listForHumans(allowed);
+  const label = (key: string, value: number, written: boolean) => (written ? `${key} = ${value}` : `${key} (not set, so ${value})`);
+  const pair = `${label(memoryKey, memory, set.memory)} does not fit ${label(cpuKey, cpu, set.cpu)} on Fargate`;
+  if (set.memory && !set.cpu) {
+    const cpus = FARGATE_CPU_VALUES.filter((value) => FARGATE_MEMORY_BY_CPU[value].includes(memory));
+    return cpus.length
+      ? `${pair}; set ${cpuKey} to ${listForHumans(cpus)} for this memory, or use ${memoryKey} ${shown}`
+      : `${pair}; use ${memoryKey} ${shown}, or another CPU size with it`;
   }
-  return undefined;
+  return set.cpu && !set.memory ? `${pair}; set ${memoryKey} to ${shown}` : `${pair}; use ${shown}`;
 }

@@ -2,7 +2,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwa
 import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import type { Settings } from "../settings";
 import { PREFECT_CLOUD_API } from "../settings/prefect-connection";
-import { isPrivateHost, redactUrl } from "../settings/service-rules";
+import { ALL_CONTROL_CHARACTERS, isLoopbackHost, isPrivateHost, redactUrl } from "../settings/service-rules";
 
 /**
  * `npm run status`: one screen answering "is it working?" for a deployed stack, from AWS (the worker
@@ -96,8 +96,7 @@ function overrideError(url: string, allowPlainHttp: boolean): string | undefined
   if (parsed.protocol === "https:") return undefined;
   if (parsed.protocol !== "http:") return 'use an http(s) URL ending in /api, such as "http://127.0.0.1:4200/api"';
   const host = parsed.hostname.toLowerCase();
-  const loopback = host === "localhost" || /^127\./.test(host);
-  return loopback || isPrivateHost(host) || allowPlainHttp
+  return isLoopbackHost(host) || isPrivateHost(host) || allowPlainHttp
     ? undefined
     : "plain HTTP to a public host would send the credential unencrypted; use https (or prefect_api_allow_plain_http = true)";
 }
@@ -111,7 +110,7 @@ const sameUrl = (a: string, b: string) => a.replace(/\/+$/, "").toLowerCase() ==
  */
 function overrideElsewhere(settings: Settings, override: string, stackUrl: string | undefined): string | undefined {
   const host = new URL(override).hostname.toLowerCase();
-  const loopback = host === "localhost" || /^127\./.test(host);
+  const loopback = isLoopbackHost(host);
   if (settings.prefect_target === "cloud") {
     if (stackUrl === undefined)
       return /^https:\/\/api\.prefect\.cloud\/api\/accounts\/[0-9a-f-]{36}\/workspaces\/[0-9a-f-]{36}\/?$/i.test(override)
@@ -288,8 +287,7 @@ export async function gatherStatus(settings: Settings, sources: StatusSources): 
  * Text from AWS and the Prefect API (names, reasons, events) as the terminal may show it: control characters
  * (escape sequences, OSC-8 links, a newline that would forge an "OK:" line) are shown as "?".
  */
-// eslint-disable-next-line no-control-regex -- replacing control characters is the point
-const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+const printable = (text: string): string => text.replace(ALL_CONTROL_CHARACTERS, "?");
 
 /** The screen: findings, then one last line saying whether it works and, if not, why. */
 export function renderStatus(report: StatusReport, missing: string[] = []): { text: string; ok: boolean } {

@@ -1,4 +1,5 @@
 import priceJson from "./prices.json";
+import { markdownText } from "./plan-summary";
 
 /**
  * Monthly cost estimate of what a stack bills, from a price table kept in the repository.
@@ -36,7 +37,8 @@ export interface PriceChoice {
 /** The prices for a region: its recorded figures, the fallback region's for the rest. */
 export function pricesFor(region: string | undefined, file: PriceFile = PRICE_FILE): PriceChoice {
   const fallback = file.regions[file.fallback_region] as RegionPrices;
-  const recorded = region !== undefined ? file.regions[region] : undefined;
+  // Own entries only: a region such as "constructor" or "__proto__" from a plan must not find an inherited property.
+  const recorded = region !== undefined && Object.hasOwn(file.regions, region) ? file.regions[region] : undefined;
   if (!recorded || region === file.fallback_region) return { region, pricedAs: file.fallback_region, prices: fallback, borrowed: [] };
   const borrowed: string[] = [];
   const prices: Record<string, unknown> = {};
@@ -175,6 +177,17 @@ const identifier = (value: unknown): string =>
 /** A price table's own entry: "constructor" or "__proto__" from a plan must not find an inherited property. */
 const ownPrice = <T>(table: Record<string, T>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
 
+/**
+ * A count or size read from a plan or a stack: a finite number of zero or more (or its digits as text), the
+ * default when the attribute is absent, and NaN otherwise, which estimate() shows as a line it could not price
+ * rather than dropping it.
+ */
+const amount = (value: unknown, fallback: number): number => {
+  if (value === undefined || value === null) return fallback;
+  const n = typeof value === "number" ? value : typeof value === "string" && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : NaN;
+};
+
 const listLength = (resource: ResourceValues, attribute: string): number => {
   const known = resource.values[attribute];
   if (Array.isArray(known)) return known.length;
@@ -196,9 +209,9 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
     const strategy = first(service.values.capacity_provider_strategy) as { capacity_provider?: string } | undefined;
     return {
       role: service.name?.startsWith("server") ? "server" : "worker",
-      tasks: Number(service.values.desired_count ?? 1),
-      vcpu: Number(taskDefinition?.values.cpu ?? 256) / 1024,
-      memoryGb: Number(taskDefinition?.values.memory ?? 512) / 1024,
+      tasks: amount(service.values.desired_count, 1),
+      vcpu: amount(taskDefinition?.values.cpu, 256) / 1024,
+      memoryGb: amount(taskDefinition?.values.memory, 512) / 1024,
       architecture: identifier(first(taskDefinition?.values.runtime_platform)?.cpu_architecture ?? "X86_64") as WorkerTasks["architecture"],
       spot: strategy?.capacity_provider === "FARGATE_SPOT",
     };
@@ -213,7 +226,7 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
   const publicServices = ofType("aws_ecs_service").filter((service) => first(service.values.network_configuration)?.assign_public_ip === true);
   const natInstances = ofType("aws_launch_template").map((template): NatInstanceInventory => ({
     instanceType: identifier(template.values.instance_type),
-    volumeGb: Number(first(first(template.values.block_device_mappings)?.ebs)?.volume_size ?? 8),
+    volumeGb: amount(first(first(template.values.block_device_mappings)?.ebs)?.volume_size, 8),
   }));
   const registered = ofType("aws_ecs_service").filter(
     (service) => listLength(service, "service_registries") > 0 || first(service.values.service_registries),
@@ -222,17 +235,17 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
     region,
     databases: ofType("aws_db_instance").map((db) => ({
       instanceClass: identifier(db.values.instance_class),
-      storageGb: Number(db.values.allocated_storage ?? 20),
+      storageGb: amount(db.values.allocated_storage, 20),
       multiAz: db.values.multi_az === true,
     })),
     cloudMapNamespaces: ofType("aws_service_discovery_private_dns_namespace").length,
     loadBalancers: ofType("aws_lb").length,
-    cloudMapInstances: registered.reduce((sum, service) => sum + Number(service.values.desired_count ?? 1), 0),
+    cloudMapInstances: registered.reduce((sum, service) => sum + amount(service.values.desired_count, 1), 0),
     natGateways: ofType("aws_nat_gateway").length,
     natInstances,
     privateSubnets: ofType("aws_subnet").filter((s) => s.name?.includes("private")).length,
     publicIpv4: ofType("aws_eip").length,
-    publicTaskIpv4: publicServices.reduce((sum, service) => sum + Number(service.values.desired_count ?? 1), 0),
+    publicTaskIpv4: publicServices.reduce((sum, service) => sum + amount(service.values.desired_count, 1), 0),
     interfaceEndpoints: interfaceEndpoints.length,
     interfaceEndpointAzs: interfaceEndpoints.reduce((sum, e) => sum + listLength(e, "subnet_ids"), 0),
     secrets: ofType("aws_secretsmanager_secret").length,
@@ -303,7 +316,8 @@ export function regionOfPlan(plan: PlanLike): string | undefined {
   );
   for (const [, config] of configs) {
     const region = config.expressions?.region?.constant_value;
-    if (typeof region === "string") return region;
+    // A plan is untrusted: anything but a region code is shown as "(unrecognised)" and priced at the fallback's.
+    if (typeof region === "string") return /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region) ? region : "(unrecognised)";
   }
   return undefined;
 }
@@ -332,7 +346,11 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
   /** `figures` name the prices a line uses; one the region's table lacks is marked on the line. */
   const add = (item: string, quantity: string, monthly: number, figures: string[]) => {
     const borrowed = figures.some((f) => choice.borrowed.includes(f));
-    if (monthly > 0) lines.push({ item: borrowed ? `${item} (${file.fallback_region} price)` : item, quantity, monthly });
+    // A count or size the plan gave as something other than a number is said, never dropped or summed as NaN.
+    if (Number.isNaN(monthly)) {
+      const what = item.replace(/[:(].*$/, "").trim();
+      lines.push({ item: `${what}: a count or size in the plan is not a number`, quantity: "not priced", monthly: 0 });
+    } else if (monthly > 0) lines.push({ item: borrowed ? `${item} (${file.fallback_region} price)` : item, quantity, monthly });
   };
   add(
     "NAT gateway hours",
@@ -517,21 +535,25 @@ export function costMarkdown(result: Estimate, before?: Estimate, file: PriceFil
     result.region !== result.pricedAs
       ? [
           "",
-          `**Prices are ${result.pricedAs} list prices:** the price table has none for ${result.region ?? "this stack's region (not known at plan time)"}; ` +
+          `**Prices are ${result.pricedAs} list prices:** the price table has none for ${result.region === undefined ? "this stack's region (not known at plan time)" : markdownText(result.region)}; ` +
             "expect the bill there to differ.",
         ]
       : result.lines.some((line) => line.item.endsWith(`(${file.fallback_region} price)`))
-        ? ["", `Lines marked "(${file.fallback_region} price)" use ${file.fallback_region}'s figure: none is recorded for ${result.pricedAs} yet.`]
+        ? [
+            "",
+            `Lines marked "(${file.fallback_region} price)" use ${file.fallback_region}'s figure: none is recorded for ${markdownText(result.pricedAs)} yet.`,
+          ]
         : [];
   return [
     "### Estimated monthly cost",
     "",
-    `**${money(result.total)} per month** (${delta}${result.pricedAs} list prices recorded ${file.recorded}, ${file.currency})`,
+    `**${money(result.total)} per month** (${delta}${markdownText(result.pricedAs)} list prices recorded ${file.recorded}, ${file.currency})`,
     ...fallback,
     "",
     "| item | quantity | per month |",
     "|---|---|---:|",
-    ...result.lines.map((line) => `| ${line.item} | ${line.quantity} | ${money(line.monthly)} |`),
+    // Items and quantities hold values from the plan (types, classes, counts): escaped like every plan value.
+    ...result.lines.map((line) => `| ${markdownText(line.item)} | ${markdownText(line.quantity)} | ${money(line.monthly)} |`),
     `| **total** | | **${money(result.total)}** |`,
     "",
     `Assumptions: ${a.natDataGb} GB/month through NAT (spread evenly over the AZs), ${a.logIngestGb} GB/month of worker and flow-run logs, ` +

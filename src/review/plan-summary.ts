@@ -5,6 +5,7 @@
  * Everything taken from the plan is escaped for GitHub Flavored Markdown, and the whole summary stays
  * within a size budget that fits a pull-request comment.
  */
+import { ALL_CONTROL_CHARACTERS } from "../settings/service-rules";
 
 export type Action = "create" | "update" | "replace" | "delete" | "forget" | "read" | "no-op";
 
@@ -158,6 +159,15 @@ export function codeSpan(text: string, inTable = false): string {
   const fence = "`".repeat(longest + 1);
   const pad = clean.startsWith("`") || clean.endsWith("`") || (clean.startsWith(" ") && clean.endsWith(" ") && clean.trim() !== "") ? " " : "";
   return `${fence}${pad}${clean}${pad}${fence}`;
+}
+
+/**
+ * Text from a plan as Markdown prose or a table cell that renders as the text itself: control characters and line
+ * breaks become spaces (no forged line or row), and every character with inline Markdown or HTML meaning
+ * (links, emphasis, code, tags, entities, strikethrough, cell separators) is backslash-escaped.
+ */
+export function markdownText(text: string): string {
+  return text.replace(ALL_CONTROL_CHARACTERS, " ").replace(/[\\`*_[\]<>|~&!]/g, (c) => `\\${c}`);
 }
 
 const REPLACE_REASON: Record<string, string> = {

@@ -72,7 +72,16 @@ export async function loadDeployments(projectDir = "."): Promise<EnvironmentDepl
           `environment = ${JSON.stringify(merged.environment)} (from ${from}) does not match the file name; the environment of ${varFile} is "${name}": remove environment from ${from}`,
         ]);
       }
-      const deployment = parseSettings({ ...merged, environment: name }, varFile);
+      // A message says where a value came from when it is not the environment's own file.
+      const origins = {
+        ...Object.fromEntries(
+          Object.keys(shared)
+            .filter((key) => own[key] === undefined)
+            .map((key) => [key, `from ${ROOT_TFVARS}`]),
+        ),
+        environment: `from the file name ${varFile}: rename the file to change it`,
+      };
+      const deployment = parseSettings({ ...merged, environment: name }, varFile, origins);
       // Terraform sees the merged files, without the name the app takes from the file.
       return { ...deployment, fileValues: Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)), varFile };
     }),

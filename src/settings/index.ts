@@ -4,7 +4,16 @@ import { namePrefix } from "../naming";
 import { fargateSizeError } from "../compute/fargate";
 import { type ParsedSettings, publicAuthStringError, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../versions";
-import { apiUrlError, defaultPoolName, isPrivateHost, mountPathError, redactUrl, reservedCidrError, reservedPoolNameError } from "./service-rules";
+import {
+  apiUrlError,
+  CONTROL_CHARACTERS,
+  defaultPoolName,
+  isPrivateHost,
+  mountPathError,
+  redactUrl,
+  reservedCidrError,
+  reservedPoolNameError,
+} from "./service-rules";
 
 export * from "./schema";
 
@@ -57,12 +66,13 @@ function showSetting(key: string, value: unknown): string {
   return show(value);
 }
 
-function formatIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
+function formatIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>, origins: Origins): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => `${key} is not a known setting; see terraform.tfvars.example for the keys (${suggest(key)})`).join("\n  - ");
   }
   const key = String(issue.path[0] ?? "(file)");
-  return `${key} = ${showSetting(key, values[key])} is not valid: ${issue.message}`;
+  const origin = origins[key];
+  return `${key} = ${showSetting(key, values[key])}${origin ? ` (${origin})` : ""} is not valid: ${issue.message}`;
 }
 
 function suggest(unknownKey: string): string {
@@ -84,8 +94,15 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/**
+ * Where a value came from when it is not the file a message names: a key of the shared terraform.tfvars under an
+ * environment's file, or the environment taken from the file's name. Messages say so beside the value.
+ */
+export type Origins = Readonly<Partial<Record<string, string>>>;
+const ORIGINS = Symbol("origins");
+
 /** Values as the user wrote them (typed, before defaults): a rule blames only keys present here. */
-type UserValues = Readonly<Partial<ParsedSettings>>;
+type UserValues = Readonly<Partial<ParsedSettings>> & { readonly [ORIGINS]?: Origins };
 
 /**
  * A cross-key rule: given the resolved settings and what the user wrote, returns its sentence or undefined.
@@ -93,9 +110,22 @@ type UserValues = Readonly<Partial<ParsedSettings>>;
  */
 type Rule = (s: Settings, user: UserValues) => string | undefined;
 
-/** `key = value` for a key the user set; `key (not set, so value)` for a default. */
-const describe = (s: Settings, user: UserValues, key: SettingKey): string =>
-  user[key] !== undefined ? `${key} = ${show(s[key])}` : `${key} (not set, so ${show(s[key])})`;
+/** Keys whose default is another key's value (resolve() below). */
+const FOLLOWS: Partial<Record<SettingKey, SettingKey>> = { worker_min_count: "worker_desired_count", worker_max_count: "worker_min_count" };
+
+/**
+ * `key = value` for a key the user set (with where it came from, when that is not the file named); for a default,
+ * `key (not set, so value)`, or `key (not set, so other_key's value)` when it follows a key the user set.
+ */
+function describe(s: Settings, user: UserValues, key: SettingKey): string {
+  if (user[key] !== undefined) {
+    const origin = user[ORIGINS]?.[key];
+    return `${key} = ${show(s[key])}${origin ? ` (${origin})` : ""}`;
+  }
+  let root: SettingKey | undefined = FOLLOWS[key];
+  while (root !== undefined && user[root] === undefined) root = FOLLOWS[root];
+  return root === undefined ? `${key} (not set, so ${show(s[key])})` : `${key} (not set, so ${root}'s ${show(s[key])})`;
+}
 
 const NEW_VPC_KEYS: SettingKey[] = [
   "vpc_cidr",
@@ -182,10 +212,19 @@ export const RULES: readonly Rule[] = [
     const problem = s.existing_vpc_id === undefined && vpcCidrError("vpc_cidr", s.vpc_cidr) === undefined ? reservedCidrError(s.vpc_cidr) : undefined;
     return problem && `vpc_cidr = "${s.vpc_cidr}" is not valid: ${problem}`;
   },
-  (s) => fargateSizeError("worker_cpu", s.worker_cpu, "worker_memory", s.worker_memory),
-  (s) => fargateSizeError("flow_run_cpu", s.flow_run_cpu, "flow_run_memory", s.flow_run_memory),
-  (s) =>
-    s.prefect_server ? fargateSizeError("prefect_server_cpu", s.prefect_server_cpu, "prefect_server_memory", s.prefect_server_memory) : undefined,
+  ...(
+    [
+      ["worker_cpu", "worker_memory"],
+      ["flow_run_cpu", "flow_run_memory"],
+      ["prefect_server_cpu", "prefect_server_memory"],
+    ] as const
+  ).map(
+    ([cpu, memory]): Rule =>
+      (s, user) =>
+        cpu === "prefect_server_cpu" && !s.prefect_server
+          ? undefined
+          : fargateSizeError(cpu, s[cpu], memory, s[memory], { cpu: user[cpu] !== undefined, memory: user[memory] !== undefined }),
+  ),
   (s) => {
     const cloud = CLOUD_KEYS.filter((key) => s[key] !== undefined);
     return s.prefect_api_url !== undefined && cloud.length
@@ -376,7 +415,7 @@ export const RULES: readonly Rule[] = [
   (s, user) =>
     s.worker_min_count <= s.worker_desired_count && s.worker_max_count < s.worker_desired_count
       ? `${describe(s, user, "worker_max_count")} is below ${describe(s, user, "worker_desired_count")}; use min <= desired <= max` +
-        (user.worker_max_count === undefined ? " (worker_max_count defaults to worker_min_count: set it to at least worker_desired_count)" : "")
+        (user.worker_max_count === undefined ? " (set worker_max_count to at least worker_desired_count)" : "")
       : undefined,
   (s, user) => {
     const set = (["worker_cpu_target", "worker_memory_target"] as const).filter((key) => user[key] !== undefined);
@@ -447,23 +486,22 @@ function resolve(parsed: ParsedSettings): Settings {
 }
 
 /** The sentence of every rule the values break, with the rule's index (for tests over the rule table). */
-export function ruleProblems(values: Record<string, unknown>): { rule: number; message: string }[] {
+export function ruleProblems(values: Record<string, unknown>, origins: Origins = {}): { rule: number; message: string }[] {
   const parsed = settingsSchema.parse(values);
-  const user = Object.fromEntries(
-    Object.keys(values)
-      .filter((k) => values[k] !== undefined)
-      .map((k) => [k, parsed[k as SettingKey]]),
-  ) as UserValues;
+  const user: UserValues = {
+    ...Object.fromEntries(
+      Object.keys(values)
+        .filter((k) => values[k] !== undefined)
+        .map((k) => [k, parsed[k as SettingKey]]),
+    ),
+    [ORIGINS]: origins,
+  };
   const settings = resolve(parsed);
   return RULES.flatMap((rule, index) => {
     const message = rule(settings, user);
     return message === undefined ? [] : [{ rule: index, message }];
   });
 }
-
-/** C0 and C1 control characters and DEL. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Whether a value, or any string or map key inside it, matches the pattern. */
 function holdsAny(value: unknown, pattern: RegExp): boolean {
@@ -477,7 +515,7 @@ function holdsAny(value: unknown, pattern: RegExp): boolean {
  * Validates one deployment's raw values (from terraform.tfvars or an object) and resolves defaults.
  * Throws SettingsError listing every problem, each naming the key, the bad value and what is allowed.
  */
-export function parseSettings(given: Record<string, unknown>, source = "terraform.tfvars"): Deployment {
+export function parseSettings(given: Record<string, unknown>, source = "terraform.tfvars", origins: Origins = {}): Deployment {
   // Terraform treats a variable set to null as not set.
   const values = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== null && v !== undefined));
   const tokens = Object.keys(values).filter((key) => /[$#]\{TfToken\[|TfToken\[TOKEN/.test(JSON.stringify(values[key])));
@@ -491,14 +529,19 @@ export function parseSettings(given: Record<string, unknown>, source = "terrafor
   // Control characters (ESC, newlines, C1 controls) would reach environment variables, names and terminals; the
   // message never shows the value, which could drive the terminal it is printed on.
   const open = Object.keys(values).filter((key) => !SECRET_KEYS.includes(key as SettingKey));
+  const from = (key: string) => (origins[key] ? ` (${origins[key]})` : "");
   const refused = [
     ...open
       .filter((key) => holdsAny(values[key], /[$%]\{/))
-      .map((key) => `${key} holds "\${" or "%{", which Terraform would run as template syntax at plan; no AWS name, ARN, tag or URL needs them`),
+      .map(
+        (key) =>
+          `${key}${from(key)} holds "\${" or "%{", which Terraform would run as template syntax at plan; no AWS name, ARN, tag or URL needs them`,
+      ),
     ...open
       .filter((key) => holdsAny(values[key], CONTROL_CHARACTERS))
       .map(
-        (key) => `${key} holds a control character (such as a newline, a tab or ESC), which no AWS name, ARN, tag or URL may hold; retype the value`,
+        (key) =>
+          `${key}${from(key)} holds a control character (such as a newline, a tab or ESC), which no AWS name, ARN, tag or URL may hold; retype the value`,
       ),
   ];
   if (refused.length) throw new SettingsError(source, refused);
@@ -506,10 +549,10 @@ export function parseSettings(given: Record<string, unknown>, source = "terrafor
   if (!result.success) {
     throw new SettingsError(
       source,
-      result.error.issues.map((issue) => formatIssue(issue, values)),
+      result.error.issues.map((issue) => formatIssue(issue, values, origins)),
     );
   }
-  const problems = ruleProblems(values).map((p) => p.message);
+  const problems = ruleProblems(values, origins).map((p) => p.message);
   if (problems.length) throw new SettingsError(source, problems);
   const settings = resolve(result.data);
   const fileValues = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));

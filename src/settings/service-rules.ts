@@ -202,7 +202,7 @@ export function apiUrlError(url: string): string | undefined {
   const host = parsed.hostname.toLowerCase();
   if (host.startsWith("["))
     return `IPv6 addresses cannot be reached: the VPC and the tasks' egress rules are IPv4 only; use a DNS name or an IPv4 address`;
-  if (host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "0.0.0.0") {
+  if (isLoopbackHost(host) || host.endsWith(".localhost") || host === "0.0.0.0") {
     return "the worker runs in Fargate, where this address is the worker's own task, not your server; use the server's private address or DNS name";
   }
   if (host === "api.prefect.cloud" || host.endsWith(".prefect.cloud")) {
@@ -225,6 +225,15 @@ export function redactUrl(url: string): string {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(withoutQuery)?.[0] ?? "";
   return `${scheme}***${withoutQuery.slice(at)}`;
 }
+
+/** C0 and C1 control characters and DEL: refused in settings, and replaced wherever untrusted text is printed. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** The same, for replacing every one (String.replace with a global pattern). */
+export const ALL_CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTERS.source, "g");
+
+/** A name or IPv4 address of this machine itself: localhost or 127.0.0.0/8 (the caller lower-cases it). */
+export const isLoopbackHost = (host: string): boolean => host === "localhost" || /^127\./.test(host);
 
 const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((c) => new Netmask(c));
 const PRIVATE_SUFFIXES = [".internal", ".local", ".localdomain", ".home.arpa", ".lan", ".intranet", ".corp", ".private"];
