@@ -5,8 +5,8 @@ import { MAX_TASK_DEFINITION_BYTES, renderedTaskDefinitionBytes } from "../src/c
 import { resources, settingsProblems, synth, type Synthesized, type TerraformJson } from "./support/synth";
 
 /**
- * ECS: "The maximum size of a task definition is 64 KiB" (Amazon ECS API Reference, RegisterTaskDefinition,
- * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html). The stack refuses
+ * ECS's "Task definition size limit", 64 KiB and not adjustable (Amazon ECS service quotas,
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html). The stack refuses
  * settings that would exceed it at synth, from the size Terraform will render, not the size of cdk.tf.json.
  */
 const queues = (count: number, length = 63) => Array.from({ length: count }, (_, i) => `q${i}-`.padEnd(length, "x"));

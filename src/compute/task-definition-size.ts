@@ -3,10 +3,10 @@ import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformLocal, T
 import type { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 
 /**
- * ECS refuses a task definition larger than 64 KiB: "The maximum size of a task definition is 64 KiB"
- * (Amazon ECS API Reference, RegisterTaskDefinition,
- * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html). Terraform would only
- * learn it at apply, after the stack's other resources exist.
+ * ECS refuses a task definition larger than 64 KiB: the "Task definition size limit" of Amazon ECS service quotas
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html; not adjustable; it was 32 KiB
+ * until ECS raised it in September 2022), enforced by RegisterTaskDefinition. Terraform would only learn it at
+ * apply, after the stack's other resources exist.
  */
 export const MAX_TASK_DEFINITION_BYTES = 64 * 1024;
 
