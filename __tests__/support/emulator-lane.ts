@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeInstancesCommand, DescribeNatGatewaysCommand } from "@aws-sdk/client-ec2";
 import { parseSettings, type Settings } from "../../src/settings";
@@ -92,7 +93,11 @@ export class EmulatorLane {
 
   async close(): Promise<void> {
     await this.emulator?.stop();
-    for (const stack of this.stacks) stack.saveTimings(ROOT);
+    for (const stack of this.stacks) {
+      stack.saveTimings(ROOT);
+      // The working folder holds the provider's lock, plans and state: nothing a later run reads.
+      rmSync(stack.dir, { recursive: true, force: true });
+    }
   }
 }
 
