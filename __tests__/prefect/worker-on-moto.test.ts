@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EMULATOR_REGION } from "../support/emulator-aws";
 import { DEPLOY_TIMEOUT, EmulatorLane, ROOT } from "../support/emulator-lane";
 import { provisionerOf, renderStrict } from "../support/emulator-prefect";
-import { type EcsRecorder, type RecordedCall, startEcsRecorder } from "../support/ecs-recorder";
+import { type EcsRecorder, type RecordedCall, startEcsRecorder } from "../../src/sandbox/ecs-proxy";
 import { api, cleanEnv, freePort, startProcess, stopProcess } from "../support/prefect-real";
 import { PLAN_TIME_ENV, VARIANTS } from "../support/synth";
 
@@ -187,7 +187,7 @@ describe("the real ECS worker, with the worker task definition's command and env
     const container = definition.containerDefinitions[0];
     expect(container.name).toBe(variables.container_name.default);
     expect(container.image).toBe(image);
-    // Fargate takes the task-level memory; the container sets none (what moto mishandles, see ecs-recorder.ts).
+    // Fargate takes the task-level memory; the container sets none (what moto mishandles, see src/sandbox/ecs-proxy.ts).
     expect(container.memory).toBeUndefined();
     expect(container.logConfiguration.logDriver).toBe("awslogs");
     expect(container.logConfiguration.options).toMatchObject({

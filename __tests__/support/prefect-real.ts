@@ -1,57 +1,18 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
+import { freePort } from "../../src/sandbox/processes";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PREFECT_AWS_VERSION, PREFECT_PIP_INSTALL, PREFECT_VERSION } from "../../src/versions";
 
 /**
- * The real Prefect (server, CLI and prefect-aws's ECS worker) for the real-Prefect tier. It is the `prefect` on
- * PATH, and it must be the version src/versions.ts pins: a different version proves nothing about the one the
+ * The real Prefect (server, CLI and prefect-aws's ECS worker) for the real-Prefect tier: the `prefect` on PATH, at
+ * the version src/versions.ts pins (the sandbox's check): a different version proves nothing about the one the
  * stack runs.
  */
-export const REAL_PREFECT_HINT =
-  `The real-Prefect tests need Prefect ${PREFECT_VERSION} and prefect-aws ${PREFECT_AWS_VERSION} on PATH; ` +
-  `install them with: ${PREFECT_PIP_INSTALL}`;
+export { findLocalPrefect as findRealPrefect, PREFECT_HINT as REAL_PREFECT_HINT } from "../../src/sandbox/prerequisites";
 
-export interface RealPrefect {
-  /** The `prefect` executable. */
-  readonly bin: string;
-  /** A Python that imports this Prefect (the bundle's `prefect-python`, or the interpreter of pip's `prefect` script). */
-  readonly python: string;
-}
-
-/** The `prefect` on PATH if it is the pinned Prefect with the pinned prefect-aws; otherwise an error saying what was found. */
-export function findRealPrefect(path = process.env.PATH ?? ""): RealPrefect {
-  const which = (tool: string) => spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8", env: { PATH: path } }).stdout.trim();
-  const bin = which("prefect");
-  if (!bin) throw new Error(`${REAL_PREFECT_HINT} (no prefect on PATH)`);
-  // pip writes console scripts with the interpreter in the first line; the offline bundle ships prefect-python.
-  const shebang = readFileSync(bin, "utf8").split("\n", 1)[0];
-  const python = which("prefect-python") || (shebang.startsWith("#!/") && !shebang.includes("bash") ? shebang.slice(2).trim() : "python3");
-  const probe = spawnSync(
-    python,
-    ["-c", 'import importlib.metadata as m\nfor d in ("prefect", "prefect-aws"):\n    try: print(m.version(d))\n    except Exception: print("none")'],
-    { encoding: "utf8", env: { PATH: path, HOME: process.env.HOME ?? tmpdir() } },
-  );
-  const [prefect, prefectAws] = probe.stdout.trim().split("\n");
-  if (prefect !== PREFECT_VERSION || prefectAws !== PREFECT_AWS_VERSION)
-    throw new Error(`${REAL_PREFECT_HINT} (found prefect ${prefect ?? "none"} with prefect-aws ${prefectAws ?? "none"} at ${bin})`);
-  return { bin, python };
-}
-
-/** A port that was free a moment ago (the caller retries if another process takes it first). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../src/sandbox/processes";
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {

@@ -1,3 +1,4 @@
+import { setAsideWorkPool, withoutWorkPoolProviders } from "../../src/sandbox/work-pool-aside";
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -105,20 +106,6 @@ export const FAKE_AWS_PROVIDER = {
   skip_metadata_api_check: true,
   skip_region_validation: true,
 };
-
-/**
- * hashicorp/null and hashicorp/local are not in the mirror, so a copy for `terraform init` sets the work
- * pool's null_resource/local_file and their providers aside. The work-pool tests cover those.
- */
-export function setAsideWorkPool(json: TerraformJson): TerraformJson {
-  const copy = withoutWorkPoolProviders(json);
-  for (const byId of Object.values(copy.resource)) {
-    for (const resource of Object.values(byId)) {
-      if (resource.depends_on) resource.depends_on = resource.depends_on.filter((d: string) => !/^(null_resource|local_file)\./.test(d));
-    }
-  }
-  return copy;
-}
 
 /** Writes a stack copy plus a test-only override (fake credentials, and a backend) into a new directory. */
 export function stackDir(json: TerraformJson, backend: Record<string, unknown> = { local: { path: "terraform.tfstate" } }): string {
@@ -235,14 +222,4 @@ export function synthesizedByType(json: TerraformJson): Record<string, number> {
   return Object.fromEntries(Object.entries(json.resource).map(([type, byId]) => [type, Object.keys(byId).length]));
 }
 
-/** A copy without the hashicorp/null and hashicorp/local resources and providers (not installable here). */
-export function withoutWorkPoolProviders(json: TerraformJson): TerraformJson {
-  const copy: TerraformJson = structuredClone(json);
-  delete copy.resource.null_resource;
-  delete copy.resource.local_file;
-  delete copy.provider.null;
-  delete copy.provider.local;
-  delete copy.terraform.required_providers?.null;
-  delete copy.terraform.required_providers?.local;
-  return copy;
-}
+export { setAsideWorkPool, withoutWorkPoolProviders };

@@ -1,10 +1,14 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS request and answer bodies pass through this proxy untyped */
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, request } from "node:http";
+import { appendFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 
 /**
- * A recording proxy in front of moto's server for a real Prefect worker: every request's `X-Amz-Target` (ECS and
- * SQS speak JSON, `AmazonEC2ContainerServiceV20141113.RunTask`) and JSON body is kept as the worker sent it, with
- * moto's status and answer. One difference of moto is bridged here, openly (FARGATE_MEMORY_WORKAROUND).
+ * A recording proxy in front of moto's server for a real Prefect worker (the sandbox's, and the real-Prefect
+ * tier's): every request's `X-Amz-Target` (ECS and SQS speak JSON, `AmazonEC2ContainerServiceV20141113.RunTask`) and
+ * JSON body is kept as the worker sent it, with moto's status and answer. One difference of moto is bridged here,
+ * openly (FARGATE_MEMORY_WORKAROUND). Run as a script (`tsx src/sandbox/ecs-proxy.ts <upstream> <calls.jsonl>`), it
+ * prints its endpoint and appends each call to the file, until it is stopped.
  */
 export interface RecordedCall {
   /** The service the request was signed for (its SigV4 credential scope): ecs, sqs, ec2. */
@@ -68,7 +72,7 @@ function withContainerMemory(body: any): any {
   };
 }
 
-export async function startEcsRecorder(upstream: string): Promise<EcsRecorder> {
+export async function startEcsRecorder(upstream: string, onCall: (call: RecordedCall) => void = () => {}): Promise<EcsRecorder> {
   const calls: RecordedCall[] = [];
   const amended = new Set<string>();
   /** Container names that got the task-level memory, per registered task definition ARN. */
@@ -129,7 +133,9 @@ export async function startEcsRecorder(upstream: string): Promise<EcsRecorder> {
         responseBody = Buffer.from(JSON.stringify(response));
         response = parse(responseBody.toString("utf8"));
       }
-      calls.push({ service, target: amzTarget, action, body, status: answer.status, response });
+      const call = { service, target: amzTarget, action, body, status: answer.status, response };
+      calls.push(call);
+      onCall(call);
       const headers: OutgoingHttpHeaders = { ...answer.headers, "content-length": responseBody.length };
       delete headers["transfer-encoding"];
       res.writeHead(answer.status, headers);
@@ -156,4 +162,9 @@ export async function startEcsRecorder(upstream: string): Promise<EcsRecorder> {
         server.close(() => resolve());
       }),
   };
+}
+
+if (require.main === module) {
+  const [upstream, file] = process.argv.slice(2);
+  void startEcsRecorder(upstream, (call) => appendFileSync(file, `${JSON.stringify(call)}\n`)).then((proxy) => console.log(proxy.endpoint));
 }
