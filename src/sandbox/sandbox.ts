@@ -54,6 +54,15 @@ export interface SandboxOptions {
   readonly log: (line: string) => void;
 }
 
+/**
+ * This machine's environment without any PREFECT_* or AWS credential settings: the sandbox's processes get only
+ * what it sets, so an operator's Prefect Cloud key or AWS profile never reaches the local server or the emulator.
+ */
+function ownEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PREFECT_|AWS_)/.test(name)));
+  return { ...env, ...extra };
+}
+
 const statePath = (projectDir: string) => join(projectDir, SANDBOX_DIR, STATE_FILE);
 
 function readState(projectDir: string): SandboxState | undefined {
@@ -95,7 +104,7 @@ export function sandboxDeployment(prefectPort: number): Deployment {
 function terraform(dir: string, args: string[], env: Record<string, string>): { status: number; output: string; stdout: string } {
   const run = spawnSync("terraform", [...args, "-no-color"], {
     cwd: dir,
-    env: { ...process.env, ...env },
+    env: ownEnv(env),
     encoding: "utf8",
     maxBuffer: 256 * 2 ** 20,
   });
@@ -113,7 +122,7 @@ async function startMoto(dir: string): Promise<{ started: Started; endpoint: str
   const started = startDetached("moto", "python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"], {
     // Managed policies (the stack attaches AmazonECSTaskExecutionRolePolicy); one running task per service, so the
     // worker service reports running as it would on AWS.
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true", MOTO_ECS_SERVICE_RUNNING: "1" },
+    env: ownEnv({ MOTO_IAM_LOAD_MANAGED_POLICIES: "true", MOTO_ECS_SERVICE_RUNNING: "1" }),
     cwd: dir,
     log,
   });
@@ -133,16 +142,14 @@ async function startMoto(dir: string): Promise<{ started: Started; endpoint: str
 /** A Prefect server on 127.0.0.1 with SQLite under .sandbox/ (and a Redis on a Unix socket where redis-server is on PATH). */
 async function startPrefect(dir: string): Promise<{ started: Started[]; apiUrl: string; port: number }> {
   const started: Started[] = [];
-  const env: NodeJS.ProcessEnv = { ...process.env, PREFECT_HOME: join(dir, "prefect-server"), PREFECT_SERVER_ANALYTICS_ENABLED: "false" };
-  delete env.PREFECT_API_URL;
-  delete env.PREFECT_API_KEY;
+  const env = ownEnv({ PREFECT_HOME: join(dir, "prefect-server"), PREFECT_SERVER_ANALYTICS_ENABLED: "false" });
   // Prefect's background tasks run on docket: its in-memory backend needs `lupa`, which pip installs with Prefect;
   // an offline build without it needs a Redis.
   if (spawnSync("/bin/sh", ["-c", "command -v redis-server"]).status === 0) {
     const socket = join(dir, "redis.sock");
     started.push(
       startDetached("redis", "redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], {
-        env: process.env,
+        env: ownEnv(),
         cwd: dir,
         log: join(dir, "redis.log"),
       }),
@@ -166,7 +173,7 @@ async function startProxy(projectDir: string, dir: string, endpoint: string): Pr
   const log = join(dir, "ecs-proxy.log");
   const tsx = join(projectDir, "node_modules", ".bin", "tsx");
   const started = startDetached("ecs proxy", tsx, [join(projectDir, "src", "sandbox", "ecs-proxy.ts"), endpoint, join(dir, "ecs-calls.jsonl")], {
-    env: process.env,
+    env: ownEnv(),
     cwd: dir,
     log,
   });
@@ -253,6 +260,8 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
     AWS_REGION: REGION,
     CHECKPOINT_DISABLE: "1",
     TF_IN_AUTOMATION: "1",
+    // The pool's null_resources run the Prefect CLI: with a home of its own, no profile of the operator's applies.
+    PREFECT_HOME: join(dir, "prefect-client"),
   };
   let poolByStack = true;
   if (options.providerMirror) {
@@ -282,8 +291,7 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
 
   // The work pool: the stack's own null_resource made it, unless hashicorp/null could not be installed.
   const poolName = settings.work_pool_name;
-  const clientEnv: NodeJS.ProcessEnv = { ...process.env, PREFECT_API_URL: prefect.apiUrl, PREFECT_HOME: join(dir, "prefect-client") };
-  delete clientEnv.PREFECT_API_KEY;
+  const clientEnv = ownEnv({ PREFECT_API_URL: prefect.apiUrl, PREFECT_HOME: join(dir, "prefect-client") });
   if (poolByStack) {
     log(`    work pool ${poolName} created by the stack's null_resource`);
   } else {
@@ -303,7 +311,7 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
   await step(log, "prefect-aws worker started with the worker task definition's command and environment", async () => {
     const definition = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }))).taskDefinition!;
     const container = definition.containerDefinitions![0];
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env = ownEnv();
     for (const variable of container.environment ?? []) env[variable.name!] = variable.value!;
     Object.assign(env, {
       PREFECT_API_URL: prefect.apiUrl,
@@ -335,7 +343,7 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
     );
   });
 
-  const outputs = readFlowStackOutputs(stackDir, stack, { ...process.env, ...terraformEnv });
+  const outputs = readFlowStackOutputs(stackDir, stack, ownEnv(terraformEnv));
   const image = `${outputs.flows_repository_url}:${FLOW_IMAGE_TAG}`;
   await step(log, `flows/ deployments registered on ${poolName} with ${image}`, () =>
     registerDeployments(outputs, { env: clientEnv, projectDir, log: () => {} }, { image }),
