@@ -3,6 +3,7 @@ import { dirname, join, normalize, relative } from "node:path";
 import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
+import { PREFECT_AWS_VERSION, PREFECT_VERSION } from "../src/versions";
 import { currentSettingsReference } from "../scripts/settings-reference";
 import { PLAN_TIME_KEYS, SECRET_KEYS, SETTING_KEYS, settingsSchema } from "../src/settings";
 import { settingsReference, UNSET_MEANS } from "../src/settings/reference";
@@ -123,6 +124,22 @@ describe("README.md and docs/", () => {
       "test:terraform",
       "no-such-script",
     ]);
+  });
+
+  it("GIVEN every Prefect version README.md, docs/*.md and terraform.tfvars.example name THEN each is src/versions.ts's", () => {
+    const versionsIn = (text: string) => [
+      ...[...text.matchAll(/prefect==(\d+\.\d+\.\d+)/g)].map(([, v]) => ({ pin: "prefect", v, want: PREFECT_VERSION })),
+      ...[...text.matchAll(/prefect-aws==(\d+\.\d+\.\d+)/g)].map(([, v]) => ({ pin: "prefect-aws", v, want: PREFECT_AWS_VERSION })),
+      ...[...text.matchAll(/prefecthq\/prefect:(\d+\.\d+\.\d+)-python/g)].map(([, v]) => ({ pin: "prefect image", v, want: PREFECT_VERSION })),
+      ...[...text.matchAll(/prefect-aws:(\d+\.\d+\.\d+)-python[\d.]+-prefect(\d+\.\d+\.\d+)/g)].flatMap(([, aws, v]) => [
+        { pin: "worker image's prefect-aws", v: aws, want: PREFECT_AWS_VERSION },
+        { pin: "worker image's prefect", v, want: PREFECT_VERSION },
+      ]),
+    ];
+    const found = [...PAGES, "terraform.tfvars.example"].flatMap((page) => versionsIn(read(page)).map((pin) => ({ page, ...pin })));
+    expect(found.length).toBeGreaterThan(8);
+    expect(found.filter(({ v, want }) => v !== want)).toEqual([]);
+    expect(versionsIn('pip install "prefect==3.6.28"').map(({ v }) => v)).toEqual(["3.6.28"]);
   });
 
   it("GIVEN the README THEN it stays a guide a newcomer reads in minutes: at most 250 lines", () => {

@@ -87,8 +87,8 @@ describe("in-stack server settings, checked before anything reaches AWS", () => 
   });
 
   it("GIVEN the server with a worker image of another Prefect version THEN the message names both versions", () => {
-    const problems = settingsProblems(valuesFor({ prefect_server: true, worker_image: "prefecthq/prefect-aws:0.7.11-python3.12-prefect3.8.3" }));
-    expect(problems).toContain(`runs Prefect 3.8.3, but the in-stack server runs Prefect ${PREFECT_VERSION}`);
+    const problems = settingsProblems(valuesFor({ prefect_server: true, worker_image: "prefecthq/prefect-aws:0.7.7-python3.12-prefect3.6.28" }));
+    expect(problems).toContain(`runs Prefect 3.6.28, but the in-stack server runs Prefect ${PREFECT_VERSION}`);
   });
 });
 

@@ -130,7 +130,7 @@ describe("npm run synth and the Node.js check", () => {
     expect(existsSync(join(dir, "cdktf.out"))).toBe(false);
   });
 
-  it("GIVEN Node.js 18 THEN the check stops with one line naming Node.js 20 and .nvmrc; on this Node it passes", () => {
+  it("GIVEN Node.js 18 THEN the check stops with one line naming Node.js 20, the LTS to install and .nvmrc; on this Node it passes", () => {
     const check = join(ROOT, "scripts", "check-node.cjs");
     const old = spawnSync(
       process.execPath,
@@ -142,9 +142,11 @@ describe("npm run synth and the Node.js check", () => {
     );
     expect(old.status).toBe(1);
     expect(old.stderr.trim()).toBe(
-      "prefect-ecs needs Node.js 20 or newer; this is v18.19.0. Install Node.js 20 (with nvm: nvm install, then nvm use; .nvmrc says 20).",
+      "prefect-ecs needs Node.js 20 or newer; this is v18.19.0. Install Node.js 24, the current LTS (with nvm: nvm install, then nvm use; .nvmrc says 24).",
     );
     expect(spawnSync(process.execPath, [check], { encoding: "utf8" }).status).toBe(0);
-    expect(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim()).toBe("20");
+    // .nvmrc names the version the workflows run (setup-node); engines the oldest the suite is run on.
+    expect(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim()).toBe("24");
+    expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node).toBe(">=20");
   });
 });

@@ -134,7 +134,7 @@ describe("base job template: this stack's values as defaults", () => {
   });
 });
 
-// Prefect's rule, as prefect/server/schemas/actions.py validate_base_job_template (3.6.28) enforces it: `{}`, or
+// Prefect's rule, as prefect/server/schemas/actions.py validate_base_job_template (3.8.3) enforces it: `{}`, or
 // both sections non-empty, every placeholder of job_configuration declared in variables.properties, no exemptions.
 describe("Prefect's server validation rule", () => {
   it("rejects a template whose variables or job_configuration is missing or empty (the server's 422)", () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,12 @@ import { settingsProblems } from "./support/synth";
 const ROOT = join(__dirname, "..");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
 const VALIDATOR = join(ROOT, "node_modules", ".bin", "action-validator");
-const FILES = [...readdirSync(WORKFLOWS).map((name) => join(WORKFLOWS, name)), join(ROOT, ".github", "actions", "prepare", "action.yml")];
+const ACTIONS = join(ROOT, ".github", "actions");
+const FILES = [
+  ...readdirSync(WORKFLOWS).map((name) => join(WORKFLOWS, name)),
+  ...readdirSync(ACTIONS).map((name) => join(ACTIONS, name, "action.yml")),
+];
+const PINS_FILE = join(ROOT, ".github", "action-pins.json");
 
 const validate = (file: string) => spawnSync(VALIDATOR, [file], { encoding: "utf8" });
 const workflow = (name: string) => parse(readFileSync(join(WORKFLOWS, name), "utf8"));
@@ -42,6 +47,119 @@ async function runScript(script: string, github: any, context: any, env: Record<
   return { outputs, infos };
 }
 
+/** A row of .github/action-pins.json: a release of an action, the commit it is pinned to, and its action.yml's `runs.using`. */
+interface Pin {
+  action: string;
+  version: string;
+  sha: string;
+  runs_using: string;
+}
+const PINS: Pin[] = JSON.parse(readFileSync(PINS_FILE, "utf8"));
+
+/** A copy of `file` with `edit` applied, in a temporary directory: a broken variant for a check to catch. */
+function brokenCopy(file: string, edit: (text: string) => string) {
+  const copy = join(mkdtempSync(join(tmpdir(), "wf-")), file.endsWith("action.yml") ? "action.yml" : "broken.yml");
+  const text = readFileSync(file, "utf8");
+  const edited = edit(text);
+  expect(edited, "the edit changed nothing").not.toBe(text);
+  writeFileSync(copy, edited);
+  return copy;
+}
+
+/** The steps of a parsed workflow, by job id, or of a composite action (as one job named after the action). */
+const jobSteps = (doc: any): [string, any[]][] =>
+  doc.runs
+    ? [[doc.name, doc.runs.steps]]
+    : Object.entries<any>(doc.jobs).map(([id, job]) => [id, [...(job.uses ? [{ uses: job.uses }] : []), ...(job.steps ?? [])]]);
+
+/** Each `uses:` line of a workflow or composite action: the reference, unquoted, and the rest of the line. */
+const usesLines = (text: string) => [...text.matchAll(/^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)["']?(.*)$/gm)].map(([, ref, rest]) => ({ ref, rest }));
+
+/**
+ * What is wrong with the `uses:` of a workflow or composite action file: each remote action must be
+ * `owner/repo[/path]@<40-hex commit SHA> # vX.Y.Z`, and that action and SHA a row of `pins` with that version.
+ */
+function pinProblems(file: string, pins: Pin[] = PINS): string[] {
+  const text = readFileSync(file, "utf8");
+  const lines = usesLines(text);
+  const problems: string[] = [];
+  // Every `uses:` the YAML holds is on a line of its own the scan sees (none in a flow mapping, none missed).
+  const parsed = jobSteps(parse(text)).flatMap(([, steps]) => steps.map((s) => s.uses).filter(Boolean));
+  if (
+    [...parsed].sort().join() !==
+    lines
+      .map((l) => l.ref)
+      .sort()
+      .join()
+  )
+    problems.push(`uses: lines and parsed uses: differ in ${file}`);
+  for (const { ref, rest } of lines) {
+    if (ref.startsWith("./")) continue;
+    const pin = /^([\w.-]+\/[\w.-]+(?:\/[^@\s]+)?)@([0-9a-f]{40})$/.exec(ref);
+    const version = /^\s+#\s*(v\d+\.\d+\.\d+)\s*$/.exec(rest)?.[1];
+    if (!pin) problems.push(`${ref}: not pinned to a full commit SHA (owner/repo[/path]@<40 hex digits>)`);
+    else if (!version) problems.push(`${ref}: no "# vX.Y.Z" comment naming the release of that commit`);
+    else {
+      const row = pins.find((p) => p.action === pin[1] && p.sha === pin[2]);
+      if (!row) problems.push(`${pin[1]}@${pin[2]} (${version}): not in .github/action-pins.json; add its action, version, sha and runs_using`);
+      else if (row.version !== version) problems.push(`${ref}: the comment says ${version}, .github/action-pins.json ${row.version}`);
+    }
+  }
+  return problems;
+}
+
+/** What is wrong with rows of .github/action-pins.json: malformed, or an action that runs on Node 20 or older. */
+const tableProblems = (pins: Pin[]) =>
+  pins.flatMap((p) => {
+    const problems: string[] = [];
+    if (!/^[0-9a-f]{40}$/.test(p.sha)) problems.push(`${p.action} ${p.version}: sha ${p.sha} is not a full commit SHA`);
+    if (!/^v\d+\.\d+\.\d+$/.test(p.version)) problems.push(`${p.action}: version ${p.version} is not vX.Y.Z`);
+    const node = /^node(\d+)$/.exec(p.runs_using);
+    if (node ? Number(node[1]) < 24 : !["composite", "docker"].includes(p.runs_using))
+      problems.push(`${p.action} ${p.version}: runs.using ${p.runs_using}; take a release that runs on node24`);
+    return problems;
+  });
+
+/** The ids of jobs (or the composite action) with an actions/checkout step that keeps the token, unless the job pushes to git. */
+const persistedCheckouts = (doc: any) =>
+  jobSteps(doc)
+    .filter(([, steps]) => !steps.some((s) => /\bgit\s+push\b/.test(s.run ?? "")))
+    .filter(([, steps]) => steps.some((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["persist-credentials"] !== false))
+    .map(([id]) => id);
+
+/** The node-version of each actions/setup-node step that does not set up Node 24. */
+const otherNodes = (doc: any) =>
+  jobSteps(doc).flatMap(([id, steps]) =>
+    steps
+      .filter((s) => s.uses?.startsWith("actions/setup-node@") && String(s.with?.["node-version"]) !== "24")
+      .map((s) => `${id}: ${s.with?.["node-version"]}`),
+  );
+
+/**
+ * What is wrong with a Dependabot configuration: it must be version 2 and update npm (the project's root) and
+ * GitHub Actions (the workflows, "/", and each local composite action's directory) weekly, each ecosystem's
+ * updates grouped into one pull request.
+ */
+function dependabotProblems(config: any, actionDirs = readdirSync(ACTIONS).map((name) => `/.github/actions/${name}`)): string[] {
+  const problems: string[] = [];
+  if (config?.version !== 2) problems.push(`version ${config?.version}, not 2`);
+  for (const [ecosystem, dirs] of [
+    ["npm", ["/"]],
+    ["github-actions", ["/", ...actionDirs]],
+  ] as const) {
+    const entry = (config?.updates ?? []).find((u: any) => u["package-ecosystem"] === ecosystem);
+    if (!entry) {
+      problems.push(`${ecosystem}: no entry`);
+      continue;
+    }
+    const covered = [entry.directory, ...(entry.directories ?? [])];
+    for (const dir of dirs) if (!covered.includes(dir)) problems.push(`${ecosystem}: ${dir} is not covered`);
+    if (entry.schedule?.interval !== "weekly") problems.push(`${ecosystem}: interval ${entry.schedule?.interval}, not weekly`);
+    if (!Object.values<any>(entry.groups ?? {}).some((g) => g?.patterns?.includes("*"))) problems.push(`${ecosystem}: no group of every update`);
+  }
+  return problems;
+}
+
 describe("GitHub Actions files", () => {
   it.each(FILES.map((file) => [file.slice(ROOT.length + 1), file]))("%s passes action-validator's schema check", (_name, file) => {
     const result = validate(file);
@@ -54,11 +172,11 @@ describe("GitHub Actions files", () => {
     expect(validate(broken).status).not.toBe(0);
   });
 
-  it("pins every action to a major version and installs with npm ci, never npm install", () => {
+  it("installs with npm ci, never npm install", () => {
     for (const file of FILES) {
-      const text = readFileSync(file, "utf8");
-      for (const [, ref] of text.matchAll(/uses:\s*([^\s]+)/g)) if (!ref.startsWith("./")) expect(ref, file).toMatch(/@v\d+$/);
-      const commands = text.split("\n").filter((line) => !line.trim().startsWith("#"));
+      const commands = readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => !line.trim().startsWith("#"));
       expect(
         commands.filter((line) => /npm (install|i)\b/.test(line)),
         file,
@@ -83,6 +201,130 @@ describe("GitHub Actions files", () => {
       const python = uses(job, "actions/setup-python");
       if (python) expect(python.with["python-version"], name).toBe(PYTHON_VERSION);
     }
+  });
+});
+
+describe("pinned actions (.github/action-pins.json)", () => {
+  it("pins every remote action to a full commit SHA with its release in a comment, as the table records it", () => {
+    expect(FILES.flatMap((file) => pinProblems(file))).toEqual([]);
+    const remote = FILES.flatMap((file) => usesLines(readFileSync(file, "utf8")).filter(({ ref }) => !ref.startsWith("./")));
+    expect(remote.length).toBeGreaterThan(20);
+  });
+
+  it("GIVEN a tag pin, a short SHA, a missing or wrong version comment, or a SHA the table lacks THEN the check says so", () => {
+    const plan = join(WORKFLOWS, "plan.yml");
+    const checkout = PINS.find((p) => p.action === "actions/checkout")!;
+    const line = `actions/checkout@${checkout.sha} # ${checkout.version}`;
+    const variant = (replacement: string) => pinProblems(brokenCopy(plan, (text) => text.replace(line, replacement)));
+    expect(variant("actions/checkout@v7")).toEqual(["actions/checkout@v7: not pinned to a full commit SHA (owner/repo[/path]@<40 hex digits>)"]);
+    expect(variant(`actions/checkout@${checkout.sha.slice(0, 7)} # ${checkout.version}`)[0]).toContain("not pinned to a full commit SHA");
+    expect(variant(`actions/checkout@${checkout.sha}`)).toEqual([
+      `actions/checkout@${checkout.sha}: no "# vX.Y.Z" comment naming the release of that commit`,
+    ]);
+    expect(variant(`actions/checkout@${checkout.sha} # v7`)[0]).toContain('no "# vX.Y.Z" comment');
+    expect(variant(`actions/checkout@${checkout.sha} # v1.2.3`)).toEqual([
+      `actions/checkout@${checkout.sha}: the comment says v1.2.3, .github/action-pins.json ${checkout.version}`,
+    ]);
+    expect(variant(`actions/checkout@${"a".repeat(40)} # ${checkout.version}`)[0]).toContain("not in .github/action-pins.json");
+    // The same action and SHA under another name is not the table's row.
+    expect(variant(`actions/checkout-fork@${checkout.sha} # ${checkout.version}`)[0]).toContain("not in .github/action-pins.json");
+    // A composite action's steps are checked the same way, quoted references too.
+    const prepare = join(ACTIONS, "prepare", "action.yml");
+    const node = PINS.find((p) => p.action === "actions/setup-node")!;
+    expect(
+      pinProblems(brokenCopy(prepare, (text) => text.replace(`actions/setup-node@${node.sha} # ${node.version}`, '"actions/setup-node@v7"'))),
+    ).toEqual(["actions/setup-node@v7: not pinned to a full commit SHA (owner/repo[/path]@<40 hex digits>)"]);
+    // A `uses:` the line scan would miss is reported too.
+    const hidden = brokenCopy(plan, (text) =>
+      text.replace("      - name: Lint\n", "      - { name: Hidden, uses: actions/checkout@v7 }\n      - name: Lint\n"),
+    );
+    expect(pinProblems(hidden)[0]).toContain("uses: lines and parsed uses: differ");
+  });
+
+  it("records each pinned release once, uses every row, and has no action that runs on Node 20 or older", () => {
+    expect(tableProblems(PINS)).toEqual([]);
+    const key = (action: string, sha: string) => `${action}@${sha}`;
+    expect(new Set(PINS.map((p) => key(p.action, p.sha))).size).toBe(PINS.length);
+    const used = new Set(
+      FILES.flatMap((file) => usesLines(readFileSync(file, "utf8")))
+        .map(({ ref }) => ref)
+        .filter((ref) => !ref.startsWith("./")),
+    );
+    expect([...used].sort()).toEqual(PINS.map((p) => key(p.action, p.sha)).sort());
+  });
+
+  it("GIVEN a row that runs on node20, node16 or node12, or a malformed row THEN the table check says so", () => {
+    const row = PINS[0];
+    for (const old of ["node20", "node16", "node12"])
+      expect(tableProblems([{ ...row, runs_using: old }])).toEqual([
+        `${row.action} ${row.version}: runs.using ${old}; take a release that runs on node24`,
+      ]);
+    expect(
+      tableProblems([
+        { ...row, runs_using: "composite" },
+        { ...row, runs_using: "docker" },
+        { ...row, runs_using: "node24" },
+      ]),
+    ).toEqual([]);
+    expect(tableProblems([{ ...row, sha: row.sha.slice(0, 7), version: "v7" }])).toHaveLength(2);
+  });
+});
+
+describe("checkouts and Node", () => {
+  const docs = FILES.map((file) => [file.slice(ROOT.length + 1), parse(readFileSync(file, "utf8"))] as const);
+
+  it("keeps the token out of every checkout: no job pushes to git", () => {
+    for (const [name, doc] of docs) expect(persistedCheckouts(doc), name).toEqual([]);
+    const checkouts = docs.flatMap(([, doc]) => jobSteps(doc).flatMap(([, steps]) => steps.filter((s) => s.uses?.startsWith("actions/checkout@"))));
+    expect(checkouts.length).toBeGreaterThanOrEqual(6);
+    expect(FILES.filter((file) => /\bgit\s+push\b/.test(readFileSync(file, "utf8")))).toEqual([]);
+  });
+
+  it("GIVEN a checkout without persist-credentials: false THEN it is reported, unless its job pushes to git", () => {
+    const broken = parse(
+      readFileSync(
+        brokenCopy(join(WORKFLOWS, "plan.yml"), (text) => text.replace(/^ +persist-credentials: false\n/gm, "")),
+        "utf8",
+      ),
+    );
+    expect(persistedCheckouts(broken)).toEqual(["test", "plan"]);
+    broken.jobs.test.steps.push({ run: "git push origin HEAD" });
+    expect(persistedCheckouts(broken)).toEqual(["plan"]);
+  });
+
+  it("sets up Node 24 wherever actions/setup-node runs", () => {
+    for (const [name, doc] of docs) expect(otherNodes(doc), name).toEqual([]);
+    const setups = docs.flatMap(([, doc]) => jobSteps(doc).flatMap(([, steps]) => steps.filter((s) => s.uses?.startsWith("actions/setup-node@"))));
+    expect(setups.length).toBeGreaterThanOrEqual(2);
+    const prepare = brokenCopy(join(ACTIONS, "prepare", "action.yml"), (text) => text.replace("node-version: 24", "node-version: 20"));
+    expect(otherNodes(parse(readFileSync(prepare, "utf8")))).toEqual(["Prepare prefect-ecs: 20"]);
+  });
+});
+
+describe("Dependabot (.github/dependabot.yml)", () => {
+  const file = join(ROOT, ".github", "dependabot.yml");
+
+  it("updates npm and the GitHub Actions pins, composite actions included, weekly, each ecosystem in one grouped pull request", () => {
+    expect(existsSync(file)).toBe(true);
+    expect(dependabotProblems(parse(readFileSync(file, "utf8")))).toEqual([]);
+  });
+
+  it("GIVEN a missing ecosystem, directory or group, another interval or version THEN the check says so", () => {
+    const config = () => parse(readFileSync(file, "utf8"));
+    const entry = (c: any, ecosystem: string) => c.updates.find((u: any) => u["package-ecosystem"] === ecosystem);
+    const withoutNpm = config();
+    withoutNpm.updates = withoutNpm.updates.filter((u: any) => u["package-ecosystem"] !== "npm");
+    expect(dependabotProblems(withoutNpm)).toEqual(["npm: no entry"]);
+    const daily = config();
+    entry(daily, "github-actions").schedule.interval = "daily";
+    expect(dependabotProblems(daily)).toEqual(["github-actions: interval daily, not weekly"]);
+    const ungrouped = config();
+    delete entry(ungrouped, "npm").groups;
+    expect(dependabotProblems(ungrouped)).toEqual(["npm: no group of every update"]);
+    const rootOnly = config();
+    Object.assign(entry(rootOnly, "github-actions"), { directory: "/", directories: undefined });
+    expect(dependabotProblems(rootOnly)).toEqual(["github-actions: /.github/actions/prepare is not covered"]);
+    expect(dependabotProblems({ ...config(), version: 1 })).toEqual(["version 1, not 2"]);
   });
 });
 

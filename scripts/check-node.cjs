@@ -3,7 +3,7 @@
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 20) {
   console.error(
-    `prefect-ecs needs Node.js 20 or newer; this is ${process.version}. Install Node.js 20 (with nvm: nvm install, then nvm use; .nvmrc says 20).`,
+    `prefect-ecs needs Node.js 20 or newer; this is ${process.version}. Install Node.js 24, the current LTS (with nvm: nvm install, then nvm use; .nvmrc says 24).`,
   );
   process.exit(1);
 }

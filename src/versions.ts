@@ -2,10 +2,10 @@
  * The one place Prefect versions are pinned. The worker image, the Prefect CLI the pipelines install, and any
  * flow or server image must run the same Prefect version: client/server skew breaks the worker's websocket and
  * crashes runs (PrefectHQ/prefect#21099, #20775). prefecthq/prefect-aws images are tagged
- * `<prefect-aws>-python<python>-prefect<prefect>` for pairs that were current together (0.7.7 with 3.6.28).
+ * `<prefect-aws>-python<python>-prefect<prefect>` for pairs that were current together (0.7.11 with 3.8.3).
  */
-export const PREFECT_VERSION = "3.6.28";
-export const PREFECT_AWS_VERSION = "0.7.7";
+export const PREFECT_VERSION = "3.8.3";
+export const PREFECT_AWS_VERSION = "0.7.11";
 export const PYTHON_VERSION = "3.12";
 
 export const DEFAULT_WORKER_IMAGE = `prefecthq/prefect-aws:${PREFECT_AWS_VERSION}-python${PYTHON_VERSION}-prefect${PREFECT_VERSION}`;

@@ -9,7 +9,7 @@ import { join } from "node:path";
  * template file with its own copy of Prefect's server rule (not the project's templateProblems): both sections
  * present and non-empty, every `{{ name }}` placeholder of job_configuration a key of variables.properties, with
  * no exemption for `prefect.…` names. Exit codes, streams and the phrases the pool commands look for are the real
- * CLI's (3.6.28); __tests__/prefect/stand-in-agrees.test.ts runs the same cases against the real CLI. DOUBLE_MODE
+ * CLI's (3.8.3); __tests__/prefect/stand-in-agrees.test.ts runs the same cases against the real CLI. DOUBLE_MODE
  * selects a refusal for the delete command, "refuse-create" for a create or update the server turns down, or
  * "race" for a create that another writer beat; DOUBLE_POOL_EXISTS=1 makes the pool exist.
  */
@@ -38,7 +38,7 @@ if (args[0] === "work-pool" && args[1] === "create" && args[2].toLowerCase().sta
 if (file && mode === "refuse-create") { console.log("An exception occurred."); console.error("prefect.exceptions.PrefectHTTPStatusError: Client error '401 Unauthorized'"); process.exit(1); }
 if (file) {
   // The server's own rule, written here apart from the project's templateProblems: validate_base_job_template in
-  // prefect/server/schemas/actions.py (3.6.28) and PLACEHOLDER_CAPTURE_REGEX in prefect/utilities/templating.
+  // prefect/server/schemas/actions.py (3.8.3) and PLACEHOLDER_CAPTURE_REGEX in prefect/utilities/templating.
   const template = JSON.parse(templateText);
   const truthy = (v) => v !== null && v !== undefined && v !== "" && v !== false && v !== 0 && !(typeof v === "object" && Object.keys(v).length === 0);
   if (Object.keys(template).length > 0) {

@@ -1,5 +1,5 @@
 /**
- * Base job templates with what Prefect's server does with each, read from its code (3.6.28):
+ * Base job templates with what Prefect's server does with each, read from its code (3.8.3):
  * validate_base_job_template in prefect/server/schemas/actions.py and PLACEHOLDER_CAPTURE_REGEX in
  * prefect/utilities/templating/__init__.py. The fast tier checks that templateProblems and the stand-in CLI
  * agree with `server`; the real-Prefect tier checks that the real server does what `server` says.

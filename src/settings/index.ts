@@ -146,7 +146,7 @@ const EGRESS_MODE_KEYS: Partial<Record<SettingKey, Settings["internet_egress"]>>
 const CLOUD_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const;
 /** Keys of the in-stack server (prefect_server = true). */
 const SERVER_KEYS = SETTING_KEYS.filter((key) => key.startsWith("prefect_server_"));
-/** The Prefect version an image reference names, when its tag says (prefecthq/prefect-aws:…-prefect3.6.28, prefecthq/prefect:3.6.28-python3.12). */
+/** The Prefect version an image reference names, when its tag says (prefecthq/prefect-aws:…-prefect3.8.3, prefecthq/prefect:3.8.3-python3.12). */
 export function prefectVersionOfImage(reference: string): string | undefined {
   // A digest pins the content, not a version: the version is read from the tag before it.
   const image = reference.replace(/@sha256:[0-9a-f]+$/, "");
@@ -295,7 +295,7 @@ export const RULES: readonly Rule[] = [
     const version = prefectVersionOfImage(image);
     if (version !== undefined && version !== PREFECT_VERSION)
       return `${describe(s, user, key)} runs Prefect ${version}, but the in-stack server runs Prefect ${PREFECT_VERSION}; client and server must run the same version (worker websockets fail across versions): use an image tagged for Prefect ${PREFECT_VERSION} or leave ${key} unset`;
-    // Prefect's own images with a floating tag (latest, 3-latest, 0.7.7-python3.12) may move to another version.
+    // Prefect's own images with a floating tag (latest, 3-latest, 0.7.11-python3.12) may move to another version.
     return version === undefined && /^(docker\.io\/)?prefecthq\/prefect(-aws)?:/.test(image)
       ? `${describe(s, user, key)} is a floating tag of Prefect's image: it can move to another Prefect version than the in-stack server's ${PREFECT_VERSION}; pin a tag naming the version (e.g. "${key === "worker_image" ? DEFAULT_WORKER_IMAGE : PREFECT_IMAGE}")`
       : undefined;

@@ -198,7 +198,7 @@ export const settingsSchema = z
     flow_run_efs_mount_path: str('an absolute container path such as "/mnt/efs"', /^\/[A-Za-z0-9_./-]*$/).default("/mnt/efs"),
 
     // --- Worker
-    worker_image: checked(str('an image reference such as "prefecthq/prefect-aws:0.7.7-python3.12"'), imageReferenceError).default(
+    worker_image: checked(str('an image reference such as "prefecthq/prefect-aws:0.7.11-python3.12-prefect3.8.3"'), imageReferenceError).default(
       DEFAULT_WORKER_IMAGE,
     ),
     worker_cpu: numberIn(FARGATE_CPU_VALUES, "a Fargate CPU size:").default(512),

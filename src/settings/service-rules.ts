@@ -108,7 +108,7 @@ export function imageReferenceError(image: string): string | undefined {
   if (named.length > MAX_IMAGE_LENGTH)
     return `ECS accepts image references of at most ${MAX_IMAGE_LENGTH} characters before a digest (this one has ${named.length})`;
   if (!IMAGE_REFERENCE.test(image)) {
-    return 'use an image reference Docker accepts: [registry/]repository[:tag][@sha256:digest], with a lower-case repository path (e.g. "prefecthq/prefect-aws:0.7.7-python3.12")';
+    return 'use an image reference Docker accepts: [registry/]repository[:tag][@sha256:digest], with a lower-case repository path (e.g. "prefecthq/prefect-aws:0.7.11-python3.12-prefect3.8.3")';
   }
   return undefined;
 }

@@ -133,7 +133,7 @@ export function placeholdersIn(value: unknown): string[] {
  * The placeholders Prefect's server finds in one job_configuration value: it scans the value's JSON text
  * (`json.dumps`, so keys of nested objects count, and non-ASCII characters are `\uXXXX` escapes that no
  * placeholder can hold) with PLACEHOLDER_CAPTURE_REGEX `{{\s*([\w\.\-\[\]$]+)\s*}}`
- * (prefect/utilities/templating/__init__.py, 3.6.28).
+ * (prefect/utilities/templating/__init__.py, 3.8.3).
  */
 function serverPlaceholders(value: unknown): string[] {
   const text = (JSON.stringify(value) ?? "null").replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
@@ -144,7 +144,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 
 /**
  * What Prefect's server refuses in a base job template, after validate_base_job_template in
- * prefect/server/schemas/actions.py (3.6.28): `{}` (no template) is accepted; otherwise job_configuration and
+ * prefect/server/schemas/actions.py (3.8.3): `{}` (no template) is accepted; otherwise job_configuration and
  * variables must both be non-empty objects (the server tests their truth, then calls `.values()` and `.get()`
  * on them), variables.properties (if given) an object, and every placeholder the server finds in a
  * job_configuration value a key of variables.properties, `prefect.blocks.…` and `prefect.variables.…`
