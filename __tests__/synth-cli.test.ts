@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { copyProject } from "./support/project";
+import { PREFECT_AWS_VERSION } from "../src/versions";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,5 +150,27 @@ describe("npm run synth and the Node.js check", () => {
     // .nvmrc names the version the workflows run (setup-node); engines the oldest the suite is run on.
     expect(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim()).toBe("24");
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node).toBe(">=20");
+  });
+});
+
+describe("the app's bundle cache (scripts/app.cjs)", () => {
+  it("GIVEN a source file changes between two synths THEN the second synth runs the changed code, not the cached bundle", () => {
+    const project = copyProject(ROOT, "prefect-ecs-bundle-");
+    const synthAt = () => {
+      const result = spawnSync(process.execPath, [join(project, "scripts", "app.cjs")], {
+        cwd: project,
+        env: { ...process.env, CDKTF_OUTDIR: join(project, "cdktf.out") },
+        encoding: "utf8",
+      });
+      expect(result.status, result.stderr).toBe(0);
+      return readFileSync(join(project, "cdktf.out", "stacks", "prefect-ecs-dev", "cdk.tf.json"), "utf8");
+    };
+    expect(synthAt()).toContain(`prefect-aws:${PREFECT_AWS_VERSION}-python`);
+    const versions = join(project, "src", "versions.ts");
+    writeFileSync(
+      versions,
+      readFileSync(versions, "utf8").replace(`PREFECT_AWS_VERSION = "${PREFECT_AWS_VERSION}"`, 'PREFECT_AWS_VERSION = "9.9.9"'),
+    );
+    expect(synthAt()).toContain("prefect-aws:9.9.9-python");
   });
 });
