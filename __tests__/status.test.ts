@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { gatherStatus, prefectTarget, renderStatus } from "../src/operations/status";
+import { ago, gatherStatus, prefectTarget, renderStatus } from "../src/operations/status";
 import { parseSettings } from "../src/settings";
 
 const settingsOf = (values: Record<string, unknown>) => parseSettings(values).settings;
@@ -173,5 +173,15 @@ describe("npm run status: one side unreachable", () => {
       `Prefect: cannot reach http://127.0.0.1:${closed}/api (ECONNREFUSED)`,
     ]);
     expect(report.problems.join("\n")).not.toContain("secret-token");
+  });
+});
+
+describe("ages in the status screen", () => {
+  it("GIVEN a heartbeat stamped just after the command read its clock THEN it reads 0 s ago, never a negative age", () => {
+    // Seen with a real server: the worker's heartbeat landed between the command's clock read and its request.
+    const now = new Date("2026-12-07T05:00:00.000Z");
+    expect(ago(new Date("2026-12-07T05:00:00.800Z"), now)).toBe("0 s ago");
+    expect(ago(new Date("2026-12-07T04:59:49.600Z"), now)).toBe("10 s ago");
+    expect(ago(undefined, now)).toBe("never");
   });
 });

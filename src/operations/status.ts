@@ -129,7 +129,12 @@ function overrideElsewhere(settings: Settings, override: string, stackUrl: strin
     : `is neither this stack's server (${stackUrl}) nor a port forward on this machine; its credential is sent only there: unset PREFECT_API_URL or point it at one of them`;
 }
 
-const ago = (from: Date | undefined, now: Date) => (from ? `${Math.round((now.getTime() - from.getTime()) / 1000)} s ago` : "never");
+/**
+ * How long ago, for a human. A time slightly after `now` (the server stamped a heartbeat after this command read
+ * its clock, or the two clocks differ a little) reads as 0 s ago, not as a negative age.
+ */
+export const ago = (from: Date | undefined, now: Date) =>
+  from ? `${Math.max(0, Math.round((now.getTime() - from.getTime()) / 1000))} s ago` : "never";
 
 async function awsSide(settings: Settings, sources: StatusSources, report: StatusReport): Promise<void> {
   const cluster = settings.name_prefix;
