@@ -117,7 +117,7 @@ const checked = <T extends { status: number; output: string }>(result: T, what: 
 };
 
 /** Starts moto's server on a free port (moto binds port 0 itself and logs the one it got). */
-async function startMoto(dir: string): Promise<{ started: Started; endpoint: string }> {
+async function startMoto(dir: string, record: (started: Started) => void): Promise<string> {
   const log = join(dir, "moto.log");
   const started = startDetached("moto", "python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"], {
     // Managed policies (the stack attaches AmazonECSTaskExecutionRolePolicy); one running task per service, so the
@@ -126,7 +126,8 @@ async function startMoto(dir: string): Promise<{ started: Started; endpoint: str
     cwd: dir,
     log,
   });
-  const endpoint = await waitFor(
+  record(started);
+  return waitFor(
     "moto's server",
     async () => {
       const port = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(log, "utf8"))?.[1];
@@ -136,18 +137,16 @@ async function startMoto(dir: string): Promise<{ started: Started; endpoint: str
     },
     { ms: 60_000, pid: started.pid },
   );
-  return { started, endpoint };
 }
 
 /** A Prefect server on 127.0.0.1 with SQLite under .sandbox/ (and a Redis on a Unix socket where redis-server is on PATH). */
-async function startPrefect(dir: string): Promise<{ started: Started[]; apiUrl: string; port: number }> {
-  const started: Started[] = [];
+async function startPrefect(dir: string, record: (started: Started) => void): Promise<{ apiUrl: string; port: number }> {
   const env = ownEnv({ PREFECT_HOME: join(dir, "prefect-server"), PREFECT_SERVER_ANALYTICS_ENABLED: "false" });
   // Prefect's background tasks run on docket: its in-memory backend needs `lupa`, which pip installs with Prefect;
   // an offline build without it needs a Redis.
   if (spawnSync("/bin/sh", ["-c", "command -v redis-server"]).status === 0) {
     const socket = join(dir, "redis.sock");
-    started.push(
+    record(
       startDetached("redis", "redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], {
         env: ownEnv(),
         cwd: dir,
@@ -162,14 +161,14 @@ async function startPrefect(dir: string): Promise<{ started: Started[]; apiUrl: 
     cwd: dir,
     log: join(dir, "prefect-server.log"),
   });
-  started.push(server);
+  record(server);
   const apiUrl = `http://127.0.0.1:${port}/api`;
   await waitFor("the Prefect server", async () => ((await fetch(`${apiUrl}/health`)).ok ? true : undefined), { ms: 180_000, pid: server.pid });
-  return { started, apiUrl, port };
+  return { apiUrl, port };
 }
 
 /** The ECS proxy in front of the emulator for the worker (src/sandbox/ecs-proxy.ts): records its calls, bridges moto's Fargate-memory gap. */
-async function startProxy(projectDir: string, dir: string, endpoint: string): Promise<{ started: Started; endpoint: string }> {
+async function startProxy(projectDir: string, dir: string, endpoint: string, record: (started: Started) => void): Promise<string> {
   const log = join(dir, "ecs-proxy.log");
   const tsx = join(projectDir, "node_modules", ".bin", "tsx");
   const started = startDetached("ecs proxy", tsx, [join(projectDir, "src", "sandbox", "ecs-proxy.ts"), endpoint, join(dir, "ecs-calls.jsonl")], {
@@ -177,11 +176,11 @@ async function startProxy(projectDir: string, dir: string, endpoint: string): Pr
     cwd: dir,
     log,
   });
-  const proxy = await waitFor("the ECS proxy", async () => /http:\/\/127\.0\.0\.1:\d+/.exec(readFileSync(log, "utf8"))?.[0], {
+  record(started);
+  return waitFor("the ECS proxy", async () => /http:\/\/127\.0\.0\.1:\d+/.exec(readFileSync(log, "utf8"))?.[0], {
     ms: 30_000,
     pid: started.pid,
   });
-  return { started, endpoint: proxy };
 }
 
 const recordedCalls = (dir: string): any[] => {
@@ -218,26 +217,26 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
   };
   writeState(projectDir, state);
   log(`Sandbox in ${SANDBOX_DIR}/ (everything on 127.0.0.1; stop it with npm run sandbox -- down)`);
+  try {
+    await bringUp(projectDir, options, state, record);
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\nWhat the sandbox started is still running, with its logs in ${SANDBOX_DIR}/: npm run sandbox -- down stops it and removes them.`,
+      { cause: error },
+    );
+  }
+}
 
-  const endpoint =
-    options.endpoint ??
-    (await step(log, "AWS emulator (moto) started", async () => {
-      const moto = await startMoto(dir);
-      record(moto.started);
-      return moto.endpoint;
-    }));
+/** The steps of `npm run sandbox` after its folder and state exist; every process is recorded as it starts. */
+async function bringUp(projectDir: string, options: SandboxOptions, state: SandboxState, record: (...started: Started[]) => void): Promise<void> {
+  const { log } = options;
+  const dir = join(projectDir, SANDBOX_DIR);
+
+  const endpoint = options.endpoint ?? (await step(log, "AWS emulator (moto) started", () => startMoto(dir, record)));
   state.endpoint = endpoint;
-  const prefect = await step(log, "Prefect server started", async () => {
-    const started = await startPrefect(dir);
-    record(...started.started);
-    return started;
-  });
+  const prefect = await step(log, "Prefect server started", () => startPrefect(dir, record));
   state.prefectApiUrl = prefect.apiUrl;
-  const proxy = await step(log, "ECS proxy for the worker started", async () => {
-    const started = await startProxy(projectDir, dir, endpoint);
-    record(started.started);
-    return started.endpoint;
-  });
+  const proxy = await step(log, "ECS proxy for the worker started", () => startProxy(projectDir, dir, endpoint, record));
   state.proxyEndpoint = proxy;
 
   // Synthesize the sandbox environment's stack, as `npm run synth` would.
