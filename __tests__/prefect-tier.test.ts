@@ -24,8 +24,8 @@ describe("the real-Prefect tier's prerequisite", () => {
   });
 
   it("GIVEN another Prefect or prefect-aws version THEN it refuses it, naming what it found", () => {
-    const bin = fakeBin({ prefect: "3.8.3", aws: PREFECT_AWS_VERSION });
-    expect(() => findRealPrefect(`${bin}:/usr/bin:/bin`)).toThrow(`found prefect 3.8.3 with prefect-aws ${PREFECT_AWS_VERSION}`);
+    const bin = fakeBin({ prefect: "3.6.28", aws: PREFECT_AWS_VERSION });
+    expect(() => findRealPrefect(`${bin}:/usr/bin:/bin`)).toThrow(`found prefect 3.6.28 with prefect-aws ${PREFECT_AWS_VERSION}`);
     const noAws = fakeBin({ prefect: PREFECT_VERSION, aws: "none" });
     expect(() => findRealPrefect(`${noAws}:/usr/bin:/bin`)).toThrow(`found prefect ${PREFECT_VERSION} with prefect-aws none`);
   });

@@ -54,8 +54,8 @@ describe("the sandbox's prerequisites", () => {
   it("GIVEN another Prefect on PATH THEN it names what it found", () => {
     const bin = shPath();
     standIn(bin, "prefect", "exit 0");
-    standIn(bin, "prefect-python", `printf '3.8.3\\n0.7.11\\n'`);
-    expect(missingPrerequisites({ path: bin })).toContain(`${PREFECT_HINT} (found prefect 3.8.3 with prefect-aws 0.7.11 at ${join(bin, "prefect")})`);
+    standIn(bin, "prefect-python", `printf '3.6.28\\n0.7.7\\n'`);
+    expect(missingPrerequisites({ path: bin })).toContain(`${PREFECT_HINT} (found prefect 3.6.28 with prefect-aws 0.7.7 at ${join(bin, "prefect")})`);
   });
 });
 
