@@ -70,7 +70,7 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   { serverKeysWithoutServer: { prefect_server_db_instance_class: "db.t4g.small", prefect_server_cpu: 1024 } },
   { serverWithPublicSubnets: { prefect_server: true, internet_egress: "public_subnets" } },
   { serverOneExistingSubnet: { ...VPC, prefect_server: true } },
-  { serverWorkerVersionSkew: { prefect_server: true, worker_image: "prefecthq/prefect-aws:0.7.11-python3.12-prefect3.8.3" } },
+  { serverWorkerVersionSkew: { prefect_server: true, worker_image: "prefecthq/prefect-aws:0.7.7-python3.12-prefect3.6.28" } },
   {
     publicWithoutAuth: {
       prefect_server: true,
