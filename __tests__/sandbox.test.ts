@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { missingPrerequisites, MOTO_HINT, PREFECT_HINT, TERRAFORM_HINT } from "../src/sandbox/prerequisites";
+import { interpreterOf, missingPrerequisites, MOTO_HINT, PREFECT_HINT, TERRAFORM_HINT } from "../src/sandbox/prerequisites";
 import { groupMembers, isAlive } from "../src/sandbox/processes";
 import { SANDBOX_DIR, sandboxDeployment, sandboxDown, sandboxUp } from "../src/sandbox/sandbox";
 import { PREFECT_AWS_VERSION, PREFECT_VERSION } from "../src/versions";
@@ -118,5 +118,17 @@ describe("one sandbox at a time, and down", () => {
     const lines: string[] = [];
     await sandboxDown(dir, (line) => lines.push(line));
     expect(lines).toEqual(["No sandbox is running here."]);
+  });
+});
+
+describe("the Python behind a prefect launcher", () => {
+  it.each([
+    ["#!/opt/venv/bin/python3\nimport sys\n", ["/opt/venv/bin/python3"]],
+    ["#!/usr/bin/env python3\nimport sys\n", ["python3"]],
+    // pip's launcher for an interpreter path with spaces (or over 127 bytes).
+    [`#!/bin/sh\n'''exec' "/Users/Jane Doe/venv/bin/python3" "$0" "$@"\n' '''\n`, ["/Users/Jane Doe/venv/bin/python3"]],
+    ["#!/usr/bin/env bash\nexec python3 -m prefect\n", ["python3"]],
+  ])("GIVEN %j THEN it is %j", (script, python) => {
+    expect(interpreterOf(script)).toEqual(python);
   });
 });

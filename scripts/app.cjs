@@ -18,7 +18,8 @@ const outDir = join(
   require("node:crypto").createHash("sha256").update(root).digest("hex").slice(0, 12),
 );
 const outFile = join(outDir, "main.js");
-const inputsFile = join(outDir, "main.inputs.json");
+// Besides the sources esbuild read: its settings here, the TypeScript options it reads, and esbuild itself.
+const EXTRA_INPUTS = ["scripts/app.cjs", "tsconfig.json", "node_modules/esbuild/package.json"];
 
 /** Size and modification time of a file, or null when it is gone. */
 const stamp = (file) => {
@@ -30,10 +31,17 @@ const stamp = (file) => {
   }
 };
 
+/**
+ * The bundle's last line records what it was built from, so bundle and record are replaced together (one rename);
+ * last, so the inline source map's lines stay where esbuild put them.
+ * It is reused only while every recorded file has its recorded size and time.
+ */
 function upToDate() {
-  if (!existsSync(outFile) || !existsSync(inputsFile)) return false;
+  if (!existsSync(outFile)) return false;
   try {
-    const inputs = JSON.parse(readFileSync(inputsFile, "utf8"));
+    const last = readFileSync(outFile, "utf8").trimEnd().split("\n").at(-1);
+    if (!last.startsWith("// inputs: {")) return false;
+    const inputs = JSON.parse(last.slice("// inputs: ".length));
     return Object.entries(inputs).every(([file, recorded]) => stamp(file) === recorded);
   } catch {
     return false;
@@ -42,6 +50,7 @@ function upToDate() {
 
 if (!upToDate()) {
   const { buildSync } = require("esbuild");
+  const started = Date.now();
   const { outputFiles, metafile } = buildSync({
     absWorkingDir: root,
     entryPoints: [join(root, "main.ts")],
@@ -56,13 +65,21 @@ if (!upToDate()) {
     metafile: true,
     logLevel: "warning",
   });
+  const files = [...Object.keys(metafile.inputs), ...EXTRA_INPUTS];
+  const inputs = Object.fromEntries(files.map((file) => [file, stamp(file)]));
+  // A file saved while esbuild ran may be newer than what it read: record nothing then, so the next synth builds again.
+  const settled = files.every((file) => {
+    try {
+      return statSync(join(root, file)).mtimeMs < started;
+    } catch {
+      return true;
+    }
+  });
+  const record = settled ? `// inputs: ${JSON.stringify(inputs)}` : "// inputs: changed during the build";
   mkdirSync(outDir, { recursive: true });
-  // Write then rename, so two synths at once never run a half-written bundle (or a bundle with another's inputs).
+  // Write then rename, so two synths at once never run a half-written bundle.
   const temporary = `${outFile}.${process.pid}.tmp`;
-  writeFileSync(temporary, outputFiles[0].contents);
-  const inputs = Object.fromEntries(Object.keys(metafile.inputs).map((file) => [file, stamp(file)]));
-  writeFileSync(`${inputsFile}.${process.pid}.tmp`, JSON.stringify(inputs));
+  writeFileSync(temporary, `${outputFiles[0].text.trimEnd()}\n${record}\n`);
   renameSync(temporary, outFile);
-  renameSync(`${inputsFile}.${process.pid}.tmp`, inputsFile);
 }
 require(outFile);

@@ -71,6 +71,7 @@ async function startContainer(auth: string) {
     [TEMPLATE_ENV]: gzipSync(Buffer.from(renderedTemplate)).toString("base64"),
     [SERVER_WAIT_ENV]: "30",
     PREFECT_HOME: join(dir, "prefect"),
+    PREFECT_WORKER_WEBSERVER_HOST: "127.0.0.1",
     PREFECT_WORKER_WEBSERVER_PORT: String(healthPort),
     TMPDIR: dir,
     // Nothing the worker might call on AWS leaves this machine.

@@ -118,6 +118,7 @@ beforeAll(async () => {
       PREFECT_API_KEY: DUMMY_API_KEY,
       PREFECT_HOME: join(home, "worker-home"),
       // The container's port (8080) may be taken on a shared machine; the health server gets a free one.
+      PREFECT_WORKER_WEBSERVER_HOST: "127.0.0.1",
       PREFECT_WORKER_WEBSERVER_PORT: String(await freePort()),
       AWS_ENDPOINT_URL: recorder.endpoint,
       AWS_ACCESS_KEY_ID: "testing",

@@ -26,18 +26,37 @@ const which = (tool: string, path: string) =>
 export function findLocalPrefect(path = process.env.PATH ?? ""): LocalPrefect {
   const bin = which("prefect", path);
   if (!bin) throw new Error(`${PREFECT_HINT} (no prefect on PATH)`);
-  // pip writes console scripts with the interpreter in the first line; an offline build ships prefect-python.
-  const shebang = readFileSync(bin, "utf8").split("\n", 1)[0];
-  const python = which("prefect-python", path) || (shebang.startsWith("#!/") && !shebang.includes("bash") ? shebang.slice(2).trim() : "python3");
+  // An offline build ships prefect-python; otherwise the Python pip's launcher names.
+  const python = which("prefect-python", path) ? [which("prefect-python", path)] : interpreterOf(readFileSync(bin, "utf8"));
+  const [command, ...prefix] = python;
   const probe = spawnSync(
-    python,
-    ["-c", 'import importlib.metadata as m\nfor d in ("prefect", "prefect-aws"):\n    try: print(m.version(d))\n    except Exception: print("none")'],
+    command,
+    [
+      ...prefix,
+      "-c",
+      'import importlib.metadata as m\nfor d in ("prefect", "prefect-aws"):\n    try: print(m.version(d))\n    except Exception: print("none")',
+    ],
     { encoding: "utf8", env: { PATH: path, HOME: process.env.HOME ?? tmpdir() } },
   );
   const [prefect, prefectAws] = (probe.stdout ?? "").trim().split("\n");
   if (prefect !== PREFECT_VERSION || prefectAws !== PREFECT_AWS_VERSION)
     throw new Error(`${PREFECT_HINT} (found prefect ${prefect || "none"} with prefect-aws ${prefectAws ?? "none"} at ${bin})`);
-  return { bin, python };
+  return { bin, python: python.join(" ") };
+}
+
+/**
+ * The Python a `prefect` launcher runs: pip writes `#!/path/python`; for a long path or one with spaces, a
+ * `#!/bin/sh` launcher whose second line execs the quoted interpreter; `#!/usr/bin/env python3` names it by PATH.
+ * Anything else: python3.
+ */
+export function interpreterOf(script: string): string[] {
+  const [first = "", second = ""] = script.split("\n", 2);
+  const launcher = /^'''exec' "([^"]+)"/.exec(second)?.[1] ?? /^'''exec' (\S+)/.exec(second)?.[1];
+  if (first.startsWith("#!/bin/sh") && launcher) return [launcher];
+  const shebang = first.startsWith("#!") ? first.slice(2).trim().split(/\s+/) : [];
+  if (shebang[0]?.endsWith("/env") && /python[\d.]*$/.test(shebang[1] ?? "")) return shebang.slice(1);
+  if (shebang.length && /python[\d.]*$/.test(shebang[0])) return [shebang[0]];
+  return ["python3"];
 }
 
 /** Terraform on PATH at 1.11 or newer (write-only arguments and ephemeral variables), or the line saying so. */

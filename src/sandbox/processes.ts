@@ -6,11 +6,31 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { ALL_CONTROL_CHARACTERS } from "../settings/service-rules";
 
 export interface Started {
   readonly name: string;
   readonly pid: number;
   readonly log: string;
+  /** When the kernel started it (/proc/<pid>/stat, field 22): a PID reused later by another process does not match. */
+  readonly startTime?: string;
+}
+
+/** A process's start time in clock ticks since boot, or undefined where /proc does not say. */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After "pid (name) ", field 3 is the state; the start time is field 22.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a recorded process is still running and is the same process (not another one given its PID since). */
+export function stillOurs(started: Started): boolean {
+  if (!isAlive(started.pid)) return false;
+  return started.startTime === undefined || startTimeOf(started.pid) === started.startTime;
 }
 
 /** Starts a process in its own group, output appended to `log`, not tied to this process. */
@@ -20,7 +40,7 @@ export function startDetached(name: string, command: string, args: string[], opt
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   child.unref();
-  return { name, pid: child.pid, log: options.log };
+  return { name, pid: child.pid, log: options.log, startTime: startTimeOf(child.pid) };
 }
 
 /** Whether a process (group leader) is still there; an exited one its parent has not reaped yet (a zombie) is not. */
@@ -95,14 +115,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `probe` until it returns a value, the process behind it dies, or the deadline passes. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, options: { ms: number; pid?: number }): Promise<T> {
+/** The last lines of a log, for a message (control characters shown inert). */
+function tail(log: string, lines = 15): string {
+  try {
+    const text = readFileSync(log, "utf8").trimEnd().split("\n").slice(-lines);
+    return text.map((line) => line.replace(ALL_CONTROL_CHARACTERS, "?")).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Polls `probe` until it returns a value, the process behind it dies, or the deadline passes; a failure names the log. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, options: { ms: number; pid?: number; log?: string }): Promise<T> {
   const deadline = Date.now() + options.ms;
+  const failed = (why: string) => new Error(`${what}: ${why}${options.log ? `; its log, ${options.log}, ends:\n${tail(options.log)}` : ""}`);
   while (Date.now() < deadline) {
-    if (options.pid !== undefined && !isAlive(options.pid)) throw new Error(`${what}: the process exited`);
+    if (options.pid !== undefined && !isAlive(options.pid)) throw failed("the process exited");
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     await sleep(500);
   }
-  throw new Error(`${what}: not within ${Math.round(options.ms / 1000)} s`);
+  throw failed(`not within ${Math.round(options.ms / 1000)} s`);
 }

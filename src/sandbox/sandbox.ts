@@ -6,7 +6,7 @@
  * folder. What an emulator cannot show (no container runs) is said, not hidden.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
@@ -22,7 +22,7 @@ import { PrefectEcsStack } from "../stack";
 import { CREATE_COMMAND } from "../work-pool/work-pool";
 import { missingPrerequisites } from "./prerequisites";
 import { setAsideWorkPool } from "./work-pool-aside";
-import { freePort, isAlive, sleep, type Started, startDetached, stopGroup, waitFor } from "./processes";
+import { freePort, isAlive, sleep, type Started, startDetached, stillOurs, stopGroup, waitFor } from "./processes";
 
 export const SANDBOX_DIR = ".sandbox";
 const STATE_FILE = "state.json";
@@ -44,6 +44,7 @@ interface SandboxState {
   terraformEnv?: Record<string, string>;
   /** The flow run the sandbox started, and the ECS task the worker ran for it. */
   flowRunId?: string;
+  workerPid?: number;
 }
 
 export interface SandboxOptions {
@@ -59,19 +60,32 @@ export interface SandboxOptions {
  * what it sets, so an operator's Prefect Cloud key or AWS profile never reaches the local server or the emulator.
  */
 function ownEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PREFECT_|AWS_)/.test(name)));
+  // Also the operator's Terraform overrides (TF_VAR_ values such as an API key, TF_CLI_ARGS, another data folder or
+  // workspace): the sandbox's Terraform runs on its own settings only. TF_PLUGIN_CACHE_DIR stays: it only saves downloads.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(PREFECT_|AWS_|TF_VAR_|TF_CLI_ARGS|TF_DATA_DIR$|TF_WORKSPACE$)/.test(name)),
+  );
   return { ...env, ...extra };
 }
 
 const statePath = (projectDir: string) => join(projectDir, SANDBOX_DIR, STATE_FILE);
 
-function readState(projectDir: string): SandboxState | undefined {
+/** The recorded state; `null` when the file is there but unreadable (a write cut short). */
+function readState(projectDir: string): SandboxState | null | undefined {
   const file = statePath(projectDir);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as SandboxState) : undefined;
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as SandboxState;
+  } catch {
+    return null;
+  }
 }
 
+/** Written whole or not at all (a rename), so `down` never finds half a file. */
 function writeState(projectDir: string, state: SandboxState): void {
-  writeFileSync(statePath(projectDir), `${JSON.stringify(state, null, 2)}\n`);
+  const file = statePath(projectDir);
+  writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 /** One progress line per step, with the time it took. */
@@ -135,7 +149,7 @@ async function startMoto(dir: string, record: (started: Started) => void): Promi
       const url = `http://127.0.0.1:${port}`;
       return (await fetch(`${url}/moto-api/`)).ok ? url : undefined;
     },
-    { ms: 60_000, pid: started.pid },
+    { ms: 60_000, pid: started.pid, log },
   );
 }
 
@@ -163,7 +177,11 @@ async function startPrefect(dir: string, record: (started: Started) => void): Pr
   });
   record(server);
   const apiUrl = `http://127.0.0.1:${port}/api`;
-  await waitFor("the Prefect server", async () => ((await fetch(`${apiUrl}/health`)).ok ? true : undefined), { ms: 180_000, pid: server.pid });
+  await waitFor("the Prefect server", async () => ((await fetch(`${apiUrl}/health`)).ok ? true : undefined), {
+    ms: 180_000,
+    pid: server.pid,
+    log: server.log,
+  });
   return { apiUrl, port };
 }
 
@@ -180,6 +198,7 @@ async function startProxy(projectDir: string, dir: string, endpoint: string, rec
   return waitFor("the ECS proxy", async () => /http:\/\/127\.0\.0\.1:\d+/.exec(readFileSync(log, "utf8"))?.[0], {
     ms: 30_000,
     pid: started.pid,
+    log,
   });
 }
 
@@ -198,8 +217,9 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
   const { log } = options;
   const dir = join(projectDir, SANDBOX_DIR);
   const previous = readState(projectDir);
+  if (previous === null) throw new Error(`${SANDBOX_DIR}/${STATE_FILE} cannot be read; clean up with: npm run sandbox -- down`);
   if (previous) {
-    const alive = previous.processes.filter((p) => isAlive(p.pid));
+    const alive = previous.processes.filter(stillOurs);
     throw new Error(
       alive.length
         ? `a sandbox is already running (started ${previous.startedAt}; ${alive.map((p) => p.name).join(", ")}); stop it first with: npm run sandbox -- down`
@@ -210,6 +230,12 @@ export async function sandboxUp(projectDir: string, options: SandboxOptions): Pr
   if (missing.length) throw new Error(`the sandbox needs:\n${missing.map((line) => `  - ${line}`).join("\n")}`);
 
   mkdirSync(dir, { recursive: true });
+  // Created exclusively: of two sandboxes started at once, the second stops here instead of overwriting the first's record.
+  try {
+    closeSync(openSync(statePath(projectDir), "wx"));
+  } catch {
+    throw new Error(`another npm run sandbox is starting in ${SANDBOX_DIR}/; wait for it, or stop it with: npm run sandbox -- down`);
+  }
   const state: SandboxState = { startedAt: new Date().toISOString(), processes: [] };
   const record = (...started: Started[]) => {
     state.processes.push(...started);
@@ -317,6 +343,8 @@ async function bringUp(projectDir: string, options: SandboxOptions, state: Sandb
       // prefect-aws's worker reads PREFECT_API_KEY for every run even when the server needs none (ecs_worker.py).
       PREFECT_API_KEY: "sandbox-no-key",
       PREFECT_HOME: join(dir, "prefect-worker"),
+      // The health check's web server binds every interface unless told otherwise (Prefect's default is 0.0.0.0).
+      PREFECT_WORKER_WEBSERVER_HOST: "127.0.0.1",
       PREFECT_WORKER_WEBSERVER_PORT: String(await freePort()),
       AWS_ENDPOINT_URL: proxy,
       AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
@@ -325,7 +353,9 @@ async function bringUp(projectDir: string, options: SandboxOptions, state: Sandb
       AWS_DEFAULT_REGION: REGION,
     });
     const [command, ...args] = [...(container.entryPoint ?? []), ...(container.command ?? [])];
-    record(startDetached("prefect worker", command, args, { env, cwd: dir, log: join(dir, "worker.log") }));
+    const worker = startDetached("prefect worker", command, args, { env, cwd: dir, log: join(dir, "worker.log") });
+    record(worker);
+    state.workerPid = worker.pid;
     await waitFor(
       "the worker's first poll",
       async () => {
@@ -338,7 +368,7 @@ async function bringUp(projectDir: string, options: SandboxOptions, state: Sandb
         ).json();
         return Array.isArray(workers) && workers.length ? true : undefined;
       },
-      { ms: 120_000 },
+      { ms: 120_000, pid: state.workerPid, log: join(dir, "worker.log") },
     );
   });
 
@@ -356,7 +386,11 @@ async function bringUp(projectDir: string, options: SandboxOptions, state: Sandb
   state.flowRunId = flowRun;
   writeState(projectDir, state);
   const runTask = await step(log, "the worker submitted it to ECS in the emulator", () =>
-    waitFor("the worker's RunTask", async () => recordedCalls(dir).find((c) => c.action === "RunTask" && c.status === 200), { ms: 180_000 }),
+    waitFor("the worker's RunTask", async () => recordedCalls(dir).find((c) => c.action === "RunTask" && c.status === 200), {
+      ms: 180_000,
+      pid: state.workerPid,
+      log: join(dir, "worker.log"),
+    }),
   );
 
   // Read back from the emulator what the task runs with.
@@ -388,7 +422,8 @@ async function bringUp(projectDir: string, options: SandboxOptions, state: Sandb
 /** `npm run status` for the sandbox's stack: its service in the emulator and its pool on the local server. */
 export async function sandboxStatusText(projectDir: string): Promise<{ text: string; ok: boolean }> {
   const state = readState(projectDir);
-  if (!state?.endpoint || !state.prefectApiUrl) return { text: "NOT OK: no sandbox is running here (npm run sandbox starts one)", ok: false };
+  if (!state || !state.endpoint || !state.prefectApiUrl)
+    return { text: "NOT OK: no sandbox is running here (npm run sandbox starts one)", ok: false };
   const port = Number(new URL(state.prefectApiUrl).port);
   const { settings } = sandboxDeployment(port);
   const clients = { region: REGION, endpoint: state.endpoint, credentials: EMULATOR_CREDENTIALS, maxAttempts: 2 };
@@ -404,21 +439,31 @@ export async function sandboxStatusText(projectDir: string): Promise<{ text: str
 export async function sandboxDown(projectDir: string, log: (line: string) => void): Promise<void> {
   const state = readState(projectDir);
   const dir = join(projectDir, SANDBOX_DIR);
+  if (state === null) {
+    rmSync(dir, { recursive: true, force: true });
+    log(
+      `${SANDBOX_DIR}/${STATE_FILE} could not be read, so no process was stopped; look for moto, prefect and redis-server processes of yours. ${SANDBOX_DIR}/ removed.`,
+    );
+    return;
+  }
   if (!state) {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     log("No sandbox is running here.");
     return;
   }
+  // Any HTTP answer means the endpoint is up (moto's own, or one named with --endpoint, such as LocalStack's).
   const emulatorUp = state.endpoint
-    ? await fetch(`${state.endpoint}/moto-api/`).then(
-        (r) => r.ok,
+    ? await fetch(state.endpoint).then(
+        () => true,
         () => false,
       )
     : false;
+  if (state.stackDir && state.terraformEnv && !emulatorUp && !state.processes.some((p) => p.name === "moto"))
+    log(`  ✗ ${state.endpoint} does not answer: the stack was not destroyed there; resources may remain at that endpoint.`);
   if (state.stackDir && state.terraformEnv && emulatorUp && existsSync(join(state.stackDir, ".terraform"))) {
     // The worker first: it would otherwise keep calling the emulator while its resources go.
     const worker = state.processes.find((p) => p.name === "prefect worker");
-    if (worker && isAlive(worker.pid)) await step(log, `prefect worker stopped (pid ${worker.pid})`, () => stopGroup(worker.pid, 1_000));
+    if (worker && stillOurs(worker)) await step(log, `prefect worker stopped (pid ${worker.pid})`, () => stopGroup(worker.pid, 1_000));
     try {
       await step(log, `stack ${state.stack} destroyed in the emulator`, () =>
         checked(
@@ -438,10 +483,11 @@ export async function sandboxDown(projectDir: string, log: (line: string) => voi
     }
   }
   for (const started of [...state.processes].reverse()) {
-    if (isAlive(started.pid))
+    if (stillOurs(started))
       await step(log, `${started.name} stopped (pid ${started.pid})`, () =>
         stopGroup(started.pid, started.name === "prefect worker" ? 1_000 : 5_000),
       );
+    else if (isAlive(started.pid)) log(`  - pid ${started.pid} is no longer the sandbox's ${started.name} (another process has it now): left alone`);
   }
   await sleep(100);
   rmSync(dir, { recursive: true, force: true });

@@ -23,11 +23,12 @@ export async function readTfvars(path: string): Promise<Record<string, unknown>>
     throw new SettingsError(path, [`is ${stat.size} bytes; a settings file is at most ${MAX_TFVARS_BYTES} bytes`]);
   }
   const name = basename(path);
+  // Loaded only when there is a file to read: the parser starts its WebAssembly (HashiCorp's Go HCL library) as
+  // soon as it is imported, about 0.1 s and tens of MB that a synth without settings files does not need. Outside
+  // the try below: a parser that cannot load is not the file's fault.
+  const { parse } = await import("@cdktf/hcl2json");
   let parsed: Record<string, unknown>;
   try {
-    // Loaded only when there is a file to read: the parser starts its WebAssembly (HashiCorp's Go HCL library) as
-    // soon as it is imported, about 0.1 s and tens of MB that a synth without settings files does not need.
-    const { parse } = await import("@cdktf/hcl2json");
     parsed = await parse(name, readFileSync(path, "utf8"));
   } catch (error) {
     throw new SettingsError(path, [`is not valid HCL: ${describeHclError(String(error), name)}`]);
