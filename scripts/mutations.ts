@@ -16,7 +16,7 @@ export interface Mutation {
 export const MUTATIONS: readonly Mutation[] = [
   {
     behaviour: "the database password in terraform.tfvars is written into cdk.tf.json",
-    file: "src/stack.ts",
+    file: "src/features/prefect-server.ts",
     find: "password: inputs.prefectServerDbPassword,",
     replace: "password: settings.prefect_server_db_password ?? inputs.prefectServerDbPassword,",
     tests: ["__tests__/secret-canaries.test.ts"],
@@ -58,7 +58,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: "the flow runs' base job template carries the API key instead of its secret's ARN",
-    file: "src/stack.ts",
+    file: "src/features/flow-runs.ts",
     find: "valueFrom: secrets.credential.valueFrom }",
     replace: "valueFrom: settings.prefect_api_key ?? secrets.credential.valueFrom }",
     tests: ["__tests__/work-pool-template.test.ts"],
