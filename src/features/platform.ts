@@ -6,6 +6,7 @@ import { FlowRunEfs } from "../storage/efs";
 import { Logs } from "../storage/logs";
 import { cachedImage, PullThroughCache } from "../storage/pull-through-cache";
 import { Registry } from "../storage/registry";
+import type { Settings } from "../settings";
 import type { FeatureContext } from "./context";
 import type { TaskNetwork } from "./network";
 
@@ -30,7 +31,7 @@ export class Platform {
   readonly iam: Iam;
   /** Worker and default flow images come through ECR instead of Docker Hub at run time (rate limits). */
   readonly cache?: PullThroughCache;
-  private readonly upstream: FeatureContext["settings"]["ecr_pull_through_cache"];
+  private readonly upstream: Settings["ecr_pull_through_cache"];
 
   constructor({ stack, settings, connection, partition }: FeatureContext, network: TaskNetwork, credentialValue: CredentialValues) {
     const prefix = settings.name_prefix;
