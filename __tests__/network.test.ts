@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
-import { planSubnets } from "../src/network/cidr";
+import { planSubnets } from "../src/rules/cidr";
 import { only, resources, synth, synthVariant } from "./support/synth";
 
 describe("subnet plan", () => {

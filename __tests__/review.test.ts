@@ -15,7 +15,8 @@ import {
   resourcesOfPlan,
   resourcesOfSynth,
 } from "../src/review/cost";
-import { actionOf, codeSpan, countChanges, displayValue, formatPath, renderValue, summarizePlan } from "../src/review/plan-summary";
+import { codeSpan } from "../src/markdown";
+import { actionOf, countChanges, displayValue, formatPath, renderValue, summarizePlan } from "../src/review/plan-summary";
 import { synth } from "./support/synth";
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "fixtures", "plans", name), "utf8"));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fargateSizeError } from "../src/compute/fargate";
+import { fargateSizeError } from "../src/rules/fargate";
 import { parseSettings, SettingsError } from "../src/settings";
 
 /** Returns the problems parseSettings reports for these values (fails the test when none). */

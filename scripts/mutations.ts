@@ -16,7 +16,7 @@ export interface Mutation {
 export const MUTATIONS: readonly Mutation[] = [
   {
     behaviour: "the database password in terraform.tfvars is written into cdk.tf.json",
-    file: "src/stack.ts",
+    file: "src/features/prefect-server.ts",
     find: "password: inputs.prefectServerDbPassword,",
     replace: "password: settings.prefect_server_db_password ?? inputs.prefectServerDbPassword,",
     tests: ["__tests__/secret-canaries.test.ts"],
@@ -58,7 +58,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: "the flow runs' base job template carries the API key instead of its secret's ARN",
-    file: "src/stack.ts",
+    file: "src/features/flow-runs.ts",
     find: "valueFrom: secrets.credential.valueFrom }",
     replace: "valueFrom: settings.prefect_api_key ?? secrets.credential.valueFrom }",
     tests: ["__tests__/work-pool-template.test.ts"],
@@ -100,7 +100,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: "a plan's interface endpoints are priced in one AZ whatever their subnets (plan and synth prices differ)",
-    file: "src/review/cost.ts",
+    file: "src/review/inventory.ts",
     find: "lengths[attribute] = expression.constant_value.length;",
     replace: "lengths[attribute] = 1;",
     tests: ["__tests__/terraform/terraform-plan.test.ts"],
@@ -156,7 +156,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: "a database maximum storage less than 10 % above the allocated storage passes synth, and RDS refuses the apply",
-    file: "src/settings/index.ts",
+    file: "src/settings/cross-key-rules.ts",
     find: "s.prefect_server_db_max_storage_gb * 10 < s.prefect_server_db_storage_gb * 11",
     replace: "s.prefect_server_db_max_storage_gb * 10 < s.prefect_server_db_storage_gb * 10",
     tests: ["__tests__/hostile-input.test.ts"],
@@ -170,7 +170,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: 'a plan naming the instance class "constructor" finds an inherited property in the price table',
-    file: "src/review/cost.ts",
+    file: "src/review/price-table.ts",
     find: "(Object.hasOwn(table, key) ? table[key] : undefined)",
     replace: "table[key]",
     tests: ["__tests__/hostile-input.test.ts"],
@@ -212,7 +212,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: "the internet-facing listener opens to 0.0.0.0/0 when no ranges are given",
-    file: "src/settings/index.ts",
+    file: "src/settings/cross-key-rules.ts",
     find: "s.prefect_server && s.prefect_server_public_certificate_arn !== undefined && s.prefect_server_public_cidrs === undefined",
     replace: "false",
     tests: ["__tests__/hostile-input.test.ts"],
@@ -254,7 +254,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: "a Fargate size message shows a default memory as if it had been written",
-    file: "src/compute/fargate.ts",
+    file: "src/rules/fargate.ts",
     find: "const pair = `${label(memoryKey, memory, set.memory)} does not fit ${label(cpuKey, cpu, set.cpu)} on Fargate`;",
     replace: "const pair = `${label(memoryKey, memory, true)} does not fit ${label(cpuKey, cpu, true)} on Fargate`;",
     tests: ["__tests__/hostile-input.test.ts"],
@@ -268,7 +268,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     behaviour: 'a plan\'s region "constructor" finds an inherited property of the price table',
-    file: "src/review/cost.ts",
+    file: "src/review/price-table.ts",
     find: "Object.hasOwn(file.regions, region)",
     replace: "region in file.regions",
     tests: ["__tests__/hostile-input.test.ts"],

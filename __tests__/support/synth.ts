@@ -1,33 +1,12 @@
 import { Testing } from "cdktf";
 import { expect } from "vitest";
 import { estimate, type Estimate, inventoryOf, resourcesOfSynth } from "../../src/review/cost";
-import { parseSettings, type SettingsInput } from "../../src/settings";
+import { parseSettings } from "../../src/settings";
 import { PrefectEcsStack } from "../../src/stack";
 import { StateStack } from "../../src/state-stack";
+import { VARIANTS, type Variant, valuesFor } from "./variants";
 
-/** Values every test deployment starts from: explicit AZs so no AWS lookup is needed. */
-export const BASE_VALUES: SettingsInput = {
-  availability_zones: ["us-east-1a", "us-east-1b"],
-};
-
-/** Canonical settings variants the tests (and the real-Terraform tier) cover. */
-export const VARIANTS = {
-  default: {},
-  per_az_nat: { nat_gateway_mode: "per_az", availability_zones: ["us-east-1a", "us-east-1b", "us-east-1c"] },
-  existing_vpc: {
-    availability_zones: undefined,
-    existing_vpc_id: "vpc-0123456789abcdef0",
-    existing_private_subnet_ids: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-  },
-  nat_instance: { internet_egress: "nat_instance", nat_instance_ami_id: "ami-0123456789abcdef0" },
-  public_subnets: { internet_egress: "public_subnets" },
-  self_hosted: { prefect_api_url: "http://prefect.internal:4200/api", self_hosted_auth: "auth_string" },
-  prefect_server: { prefect_server: true, work_queues: ["default", "high-priority"] },
-  existing_secret: {
-    existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123:api_key",
-  },
-} satisfies Record<string, Partial<Record<keyof SettingsInput, unknown>>>;
-export type Variant = keyof typeof VARIANTS;
+export { BASE_VALUES, VARIANTS, type Variant, valuesFor } from "./variants";
 
 export interface Synthesized {
   /** The raw cdk.tf.json text (for cdktf's matchers and canary searches). */
@@ -42,10 +21,6 @@ export interface TerraformJson {
   output: Record<string, Record<string, any>>;
   provider: Record<string, Record<string, any>[]>;
   terraform: Record<string, any>;
-}
-
-export function valuesFor(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return Object.fromEntries(Object.entries({ ...BASE_VALUES, ...overrides }).filter(([, v]) => v !== undefined));
 }
 
 /** Synthesizes one stack from raw settings values (as a terraform.tfvars would hold them). */

@@ -17,7 +17,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { planSubnets } from "./cidr";
+import { planSubnets } from "../rules/cidr";
 import { NatInstance } from "./nat-instance";
 import { assumedBy, policyDocument } from "../security/iam-policy";
 

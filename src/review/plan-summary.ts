@@ -5,6 +5,7 @@
  * Everything taken from the plan is escaped for GitHub Flavored Markdown, and the whole summary stays
  * within a size budget that fits a pull-request comment.
  */
+import { codeSpan } from "../markdown";
 import { ALL_CONTROL_CHARACTERS } from "../settings/service-rules";
 
 export type Action = "create" | "update" | "replace" | "delete" | "forget" | "read" | "no-op";
@@ -145,20 +146,6 @@ export function displayValue(change: OutputChange): string {
   if (change.actions.includes("delete") && !change.actions.includes("create")) return "(removed)";
   const text = renderValue(change.after, change.after_unknown, change.after_sensitive);
   return text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH - 1)}…` : text;
-}
-
-/**
- * A CommonMark code span that shows `text` exactly: the fence is one backtick longer than the longest
- * run inside, padded when the text starts or ends with a backtick. In a table cell a pipe must be
- * escaped even inside code (GFM splits cells first); elsewhere a backslash would show.
- */
-export function codeSpan(text: string, inTable = false): string {
-  let clean = text.replace(/\r\n|\r|\n/g, " ");
-  if (inTable) clean = clean.replace(/\|/g, "\\|");
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = "`".repeat(longest + 1);
-  const pad = clean.startsWith("`") || clean.endsWith("`") || (clean.startsWith(" ") && clean.endsWith(" ") && clean.trim() !== "") ? " " : "";
-  return `${fence}${pad}${clean}${pad}${fence}`;
 }
 
 /**

@@ -4,7 +4,7 @@
  * from the comments beside it in terraform.tfvars.example. Pure: the caller passes both source texts in.
  */
 import type { z } from "zod";
-import { codeSpan } from "../review/plan-summary";
+import { codeSpan } from "../markdown";
 import { PREFECT_IMAGE } from "../versions";
 import { PLAN_TIME_KEYS, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./index";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FARGATE_CPU_VALUES, listForHumans } from "../compute/fargate";
+import { FARGATE_CPU_VALUES, listForHumans } from "../rules/fargate";
 import { DEFAULT_WORKER_IMAGE } from "../versions";
 import {
   apiUrlError,

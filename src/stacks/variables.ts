@@ -159,19 +159,22 @@ function terraformType(schema: z.ZodType): string {
 /** Go sorts map keys by their UTF-8 bytes; JavaScript's default sort compares UTF-16 units, which differs beyond U+FFFF. */
 const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 
+/** A copy of a JSON value with the keys of every object in `compare`'s order (the default sort unless given). */
+export function withSortedKeys(value: unknown, compare?: (a: string, b: string) => number): unknown {
+  return Array.isArray(value)
+    ? value.map((item) => withSortedKeys(item, compare))
+    : value !== null && typeof value === "object"
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort(compare)
+            .map((k) => [k, withSortedKeys((value as Record<string, unknown>)[k], compare)]),
+        )
+      : value;
+}
+
 /** JSON text exactly as Terraform's jsonencode() writes it: map keys in Go's order, HTML-safe escapes. */
 export function terraformJsonEncode(value: unknown): string {
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sorted)
-      : v !== null && typeof v === "object"
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort(byUtf8)
-              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sorted(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(withSortedKeys(value, byUtf8)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A quoted HCL string whose content is literal (no interpolation or directives). */
