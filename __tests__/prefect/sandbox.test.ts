@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { groupMembers, isAlive } from "../../src/sandbox/processes";
@@ -34,6 +34,42 @@ function npm(args: string[], timeoutMs: number): Promise<{ code: number | null; 
   });
 }
 
+/**
+ * The TCP addresses the processes of these groups listen on, from /proc: each member's socket inodes, matched with
+ * /proc/net/tcp and tcp6 rows in state 0A (LISTEN). Addresses are shown as the kernel writes them (hex).
+ */
+function listening(groups: number[]): { pid: number; address: string }[] {
+  const rows = ["/proc/net/tcp", "/proc/net/tcp6"].flatMap((file) =>
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[3] === "0A")
+      .map((fields) => ({ address: fields[1], inode: fields[9] })),
+  );
+  return groups.flatMap(groupMembers).flatMap((pid) => {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return [];
+    }
+    const inodes = new Set(
+      fds.flatMap((fd) => {
+        try {
+          return [/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ""];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return rows.filter((row) => inodes.has(row.inode)).map((row) => ({ pid, address: row.address }));
+  });
+}
+/** 127.0.0.0/8 in /proc/net/tcp's little-endian hex, or ::1 (and ::ffff:127.x) in tcp6's. */
+const LOOPBACK = /^([0-9A-F]{6}7F|0{24}01000000|0{16}FFFF0000[0-9A-F]{6}7F):/;
+
 let recorded: { name: string; pid: number }[] = [];
 let ports: number[] = [];
 afterAll(async () => {
@@ -60,6 +96,10 @@ describe("npm run sandbox", () => {
     expect(recorded.map((p) => p.name)).toEqual(expect.arrayContaining(["moto", "prefect server", "ecs proxy", "prefect worker"]));
     ports = [state.endpoint, state.prefectApiUrl, state.proxyEndpoint].map((url: string) => Number(new URL(url).port));
     for (const url of [state.endpoint, state.prefectApiUrl, state.proxyEndpoint]) expect(new URL(url).hostname).toBe("127.0.0.1");
+    // Every socket any of its processes listens on is a loopback one (the worker's health server included).
+    const sockets = listening(recorded.map((p) => p.pid));
+    expect(sockets.length).toBeGreaterThanOrEqual(4);
+    expect(sockets.filter((s) => !LOOPBACK.test(s.address))).toEqual([]);
   });
 
   it("GIVEN it runs THEN status is green again, and a second sandbox is refused", async () => {
