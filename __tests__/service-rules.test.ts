@@ -61,9 +61,9 @@ describe("AWS tag rules (https://docs.aws.amazon.com/tag-editor/latest/userguide
   });
 
   it("GIVEN more tags than fit beside the stack's own under AWS's 50 WHEN parsed THEN the count is refused", () => {
-    const tags = Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`Tag${i}`, "x"]));
-    expect(problemsFor({ tags })).toMatch(/46 tags plus the stack's own 5 exceed AWS's 50 per resource; use at most 45/);
-    delete tags.Tag45;
+    const tags = Object.fromEntries(Array.from({ length: 44 }, (_, i) => [`Tag${i}`, "x"]));
+    expect(problemsFor({ tags })).toMatch(/44 tags plus the stack's own 7 exceed AWS's 50 per resource; use at most 43/);
+    delete tags.Tag43;
     accepts({ tags });
   });
 

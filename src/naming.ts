@@ -14,6 +14,13 @@ export const namePrefix = (projectName: string, environment: string) => `${proje
 export const stackName = (settings: { readonly project_name: string; readonly environment: string }) =>
   namePrefix(settings.project_name, settings.environment);
 
+/**
+ * Tag keys on every taggable resource: the stack that made it and its Terraform address there
+ * (src/stacks/address-tags.ts), so an interrupted apply's orphans are found by what they are (src/recovery/).
+ */
+export const STACK_TAG = "prefect-ecs:stack";
+export const ADDRESS_TAG = "prefect-ecs:address";
+
 /** The environment name `npm run deploy -- state` reserves for the state bootstrap stack. */
 export const STATE_ENVIRONMENT = "state";
 /** `<project>-state`: the state bootstrap stack. */

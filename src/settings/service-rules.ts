@@ -1,3 +1,4 @@
+import { ADDRESS_TAG, STACK_TAG } from "../naming";
 import { Netmask } from "netmask";
 
 /**
@@ -27,10 +28,13 @@ export const defaultPoolName = (projectName: string, environment: string) => `${
 const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /** AWS allows 50 user tags per resource. */
 export const MAX_TAGS_PER_RESOURCE = 50;
-/** Tags the stack sets itself: on every resource (provider default_tags) or on some (Name, Tier, Purpose). */
-export const STACK_TAG_KEYS = ["Project", "Environment", "ManagedBy", "Name", "Tier", "Purpose"] as const;
-/** The most tags of the stack's own that any one resource carries (3 default tags plus Name and Tier on subnets). */
-export const MAX_STACK_TAGS_PER_RESOURCE = 5;
+/**
+ * Tags the stack sets itself: on every resource (provider default_tags, and the stack and address tags of
+ * src/stacks/address-tags.ts) or on some (Name, Tier, Purpose).
+ */
+export const STACK_TAG_KEYS = ["Project", "Environment", "ManagedBy", "Name", "Tier", "Purpose", STACK_TAG, ADDRESS_TAG] as const;
+/** The most tags of the stack's own that any one resource carries (3 default tags, stack and address, plus Name and Tier on subnets). */
+export const MAX_STACK_TAGS_PER_RESOURCE = 7;
 
 export function tagsError(tags: Record<string, string>): string | undefined {
   const problems: string[] = [];
