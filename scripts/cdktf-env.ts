@@ -3,16 +3,22 @@
  * Settings problems are reported once, here, before cdktf starts (cdktf prints an app's error twice), and so are
  * plan-time values Terraform would stop at. Runs cdktf for one environment's stack, passing that environment's
  * settings file to Terraform after terraform.tfvars (which cdktf always passes), so Terraform layers them the way
- * the app did. `state` names the state bootstrap stack.
+ * the app did. `state` names the state bootstrap stack. A deploy first looks for what an interrupted one left
+ * (src/recovery/): it synthesizes, adopts this stack's leftovers through import blocks, refuses on a conflict, and
+ * then runs `cdktf deploy --skip-synth` on that same synthesized code. `--remove-duplicates` deletes duplicates.
  */
-import { spawnSync } from "node:child_process";
 import { runScript } from "../src/cli";
 import { SettingsError } from "../src/settings";
 import { type EnvironmentDeployment, loadDeployments, selectDeployment } from "../src/settings/environments";
 import { missingPlanTimeValues, settingsFiles } from "../src/settings/plan-time";
-import { STATE_ENVIRONMENT, stackName, stateStackName } from "../src/naming";
+import { localStateFile, STATE_ENVIRONMENT, stackDir, stackName, stateStackName } from "../src/naming";
+import { repairCutLocalState } from "../src/recovery/local-state";
+import { runGracefully } from "../src/operations/graceful-child";
+import { recoverBeforeDeploy } from "../src/recovery/before-deploy";
 
 const COMMANDS = ["deploy", "diff", "destroy", "synth"] as const;
+/** `npm run deploy|destroy -- --remove-duplicates`: deletes what earlier interrupted runs created twice (src/recovery/). */
+const REMOVE_DUPLICATES = "--remove-duplicates";
 
 /** The stack a command acts on, its cdktf arguments, and the deployment behind it (none for the state stack). */
 export function cdktfTarget(
@@ -54,12 +60,36 @@ if (require.main === module) {
     usage: "npm run deploy|diff|destroy -- [environment | state] [cdktf options], or npm run synth",
     description:
       "Checks the settings (and, for deploy, diff and destroy, the plan-time values Terraform will need), then runs cdktf: for one environment's stack with that environment's settings file after terraform.tfvars, as the app layered them; `state` names the state bootstrap stack.",
-    run: async ([command, ...args]) => {
-      const target = cdktfTarget(await loadDeployments(), command, args);
+    run: async ([command, ...given]) => {
+      const removeDuplicates = (command === "deploy" || command === "destroy") && given.includes(REMOVE_DUPLICATES);
+      const args = given.filter((arg) => arg !== REMOVE_DUPLICATES);
+      const deployments = await loadDeployments();
+      const target = cdktfTarget(deployments, command, args);
       preflight(target.deployment, process.env);
       // No version-check or telemetry calls to HashiCorp from cdktf or Terraform.
-      const result = spawnSync("npx", ["cdktf", ...target.args], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
-      process.exit(result.status ?? 1);
+      const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+      // Ctrl-C or a runner's SIGTERM stops Terraform once and waits for its state (src/operations/graceful-child.ts).
+      const cdktf = (cdktfArgs: string[]) => runGracefully("npx", ["cdktf", ...cdktfArgs], { env });
+      const stack = target.args[1];
+      // A local state file a killed run cut short would read as "no state" (src/recovery/local-state.ts).
+      if (command !== "synth") repairCutLocalState(localStateFile(stack), (line) => console.error(line));
+      if (command !== "deploy" && command !== "destroy") process.exit(await cdktf(target.args));
+
+      const synthesized = await cdktf(["synth"]);
+      if (synthesized !== 0) process.exit(synthesized);
+      const settings = target.deployment?.settings ?? deployments[0].settings;
+      const { proceed } = await recoverBeforeDeploy({
+        command,
+        varFiles: ["terraform.tfvars", ...(target.deployment?.varFile ? [target.deployment.varFile] : [])],
+        stackDir: stackDir(stack),
+        stack,
+        region: target.deployment ? settings.aws_region : settings.state_region,
+        removeDuplicates,
+        env,
+        log: (line) => console.error(line),
+      });
+      if (!proceed) process.exit(1);
+      process.exit(await cdktf([...target.args, "--skip-synth"]));
     },
   });
 }
