@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ADDRESS_TAG, STACK_TAG } from "../src/naming";
 import { parseSettings, SettingsError } from "../src/settings";
-import { synth, synthState, VARIANTS, valuesFor } from "./support/synth";
+import { EVERYTHING_ON, synth, synthState, VARIANTS, valuesFor } from "./support/synth";
 
 /**
  * Resource types the stack emits whose AWS provider schema (5.100.0) has no `tags` argument: policies,
@@ -34,15 +34,6 @@ const UNTAGGABLE = new Set([
   "null_resource",
 ]);
 
-const EVERYTHING_ON = {
-  ...VARIANTS.prefect_server,
-  ...VARIANTS.nat_instance,
-  flow_run_efs: true,
-  vpc_interface_endpoints: true,
-  alarm_email: "ops@example.com",
-  monthly_budget_usd: 50,
-  worker_max_count: 3,
-};
 
 describe("every resource can be found by what it is", () => {
   it.each([

@@ -4,7 +4,7 @@ import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
 import { PREFECT_AWS_VERSION, PREFECT_VERSION } from "../src/versions";
-import { currentSettingsReference } from "../scripts/settings-reference";
+import { currentOperationsDoc, currentSettingsReference } from "../scripts/settings-reference";
 import { PLAN_TIME_KEYS, SECRET_KEYS, SETTING_KEYS, settingsSchema } from "../src/settings";
 import { settingsReference, UNSET_MEANS } from "../src/settings/reference";
 
@@ -163,6 +163,11 @@ describe("the settings reference (docs/settings.md)", () => {
 
   it("GIVEN the schema and terraform.tfvars.example THEN docs/settings.md is exactly what npm run docs:settings writes", () => {
     expect(read("docs/settings.md"), "docs/settings.md is out of date: run npm run docs:settings").toBe(currentSettingsReference());
+  });
+
+  it("GIVEN the recovery catalog THEN docs/operations.md's table of look-ups is exactly what npm run docs:settings writes", () => {
+    expect(read("docs/operations.md"), "the recovery table is out of date: run npm run docs:settings").toBe(currentOperationsDoc());
+    expect(read("docs/operations.md")).toContain("| `aws_nat_gateway` | its address tag |");
   });
 
   it("GIVEN every settings key THEN it has exactly one row of five cells, with the schema's default", () => {

@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PREFECT_AWS_VERSION, PREFECT_VERSION, PYTHON_VERSION } from "../src/versions";
 import { SECRET_KEYS } from "../src/settings";
@@ -612,6 +612,114 @@ describe("deploy workflow: applies exactly the plan it showed", () => {
     expect(download.with.name).toBe("deploy-plan-${{ needs.plan.outputs.stack }}");
   });
 
+  /**
+   * The apply step's own shell code, run by bash as GitHub runs a `run:` step (`bash --noprofile --norc -eo pipefail`),
+   * with a stand-in for `terraform` on PATH. Like Terraform (checked for real in the emulator tier's Ctrl-C lane,
+   * __tests__/emulator/interrupted-iam.test.ts), its first SIGINT starts a graceful stop that writes the state and
+   * exits 1; a second interrupt exits at once without writing it.
+   */
+  const STAND_IN_TERRAFORM = `#!/usr/bin/env node
+const fs = require("node:fs");
+const record = (line) => fs.appendFileSync("signals", line + "\\n");
+const mode = process.env.STAND_IN_MODE;
+if (mode === "succeed") { console.log("Apply complete!"); process.exit(0); }
+if (mode === "stale") { console.error("Error: Saved plan is stale"); process.exit(1); }
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"])
+  process.on(signal, () => {
+    record(signal);
+    if (stopping) process.exit(1);
+    stopping = true;
+    setTimeout(() => { fs.writeFileSync("state", "written"); process.exit(1); }, 500);
+  });
+fs.writeFileSync("started", "");
+setInterval(() => {}, 1000);
+`;
+
+  const steps: ChildProcess[] = [];
+  afterAll(() => {
+    for (const step of steps) {
+      try {
+        process.kill(-step.pid!, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  });
+
+  function applyStep(mode: string, stopAfter: string) {
+    const dir = mkdtempSync(join(tmpdir(), "apply-step-"));
+    mkdirSync(join(dir, "bin"));
+    writeFileSync(join(dir, "bin", "terraform"), STAND_IN_TERRAFORM, { mode: 0o755 });
+    writeFileSync(join(dir, "step.sh"), named(apply, "Apply the saved plan").run);
+    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "step.sh"], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        ...named(apply, "Apply the saved plan").env,
+        STOP_AFTER: stopAfter,
+        STAND_IN_MODE: mode,
+        PATH: `${join(dir, "bin")}:${process.env.PATH}`,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so the test can stop whatever it left (the stand-in never ends by itself).
+      detached: true,
+    });
+    steps.push(child);
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), "utf8") : undefined);
+    const started = async () => {
+      for (let i = 0; i < 100 && !existsSync(join(dir, "started")); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    return { child, exited, read, started, output: () => output };
+  }
+
+  it("GIVEN a cancel (SIGINT to the step's shell, then SIGTERM) THEN Terraform gets one SIGINT, writes its state, and the step fails", async () => {
+    const step = applyStep("slow", "10m");
+    await step.started();
+    step.child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 200));
+    step.child.kill("SIGTERM");
+    expect(await step.exited).not.toBe(0);
+    expect(step.read("signals")).toBe("SIGINT\n");
+    expect(step.read("state")).toBe("written");
+    expect(step.output()).toContain("Stopping: Terraform finishes what it started and writes its state.");
+  });
+
+  it("GIVEN an apply that runs past STOP_AFTER THEN Terraform gets one SIGINT before the job's timeout, and the step says so", async () => {
+    const step = applyStep("slow", "1s");
+    expect(await step.exited).toBe(1);
+    expect(step.read("signals")).toBe("SIGINT\n");
+    expect(step.read("state")).toBe("written");
+    expect(step.output()).toContain("terraform apply ran past 1s and was stopped");
+    // The stop comes with time to spare: STOP_AFTER plus STOP_GRACE end before the job's timeout.
+    const minutes = (value: string) => Number(/^(\d+)m$/.exec(value)![1]);
+    const { STOP_AFTER, STOP_GRACE } = named(apply, "Apply the saved plan").env;
+    expect(minutes(STOP_AFTER) + minutes(STOP_GRACE)).toBeLessThan(apply["timeout-minutes"]);
+  });
+
+  it("GIVEN an apply that succeeds THEN the step succeeds; GIVEN a stale plan THEN it fails saying nothing was applied", async () => {
+    const good = applyStep("succeed", "10m");
+    expect(await good.exited).toBe(0);
+    expect(good.output()).toContain("Apply complete!");
+    expect(good.read("apply.log")).toContain("Apply complete!");
+    const stale = applyStep("stale", "10m");
+    expect(await stale.exited).toBe(1);
+    expect(stale.output()).toContain("The state changed after this plan was made");
+  });
+
+  it("looks for what an interrupted deploy left before planning, and plans main instead of reusing a plan when it adopts something", () => {
+    const steps = stepsOf(plan);
+    const recover = steps.findIndex((s) => s.name === "Look for what an interrupted deploy left");
+    expect(recover).toBeGreaterThan(steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")));
+    expect(recover).toBeLessThan(steps.findIndex((s) => s.name === "Plan"));
+    expect(steps[recover].run).toBe("npm run --silent recover -- $ENVIRONMENT");
+    expect(named(plan, "Plan").run).toContain('[ ! -f "$dir/recovery-imports.tf.json" ]');
+  });
+
   it("carries the plan file, Terraform's lock file and the summary from the plan job to the apply job", () => {
     const upload = uses(plan, "actions/upload-artifact");
     expect(upload.with).toMatchObject({ name: "deploy-plan-${{ steps.prepare.outputs.stack }}", path: "deploy-plan/", "include-hidden-files": true });
@@ -655,7 +763,9 @@ describe("destroy workflow", () => {
   it("runs behind the production environment, giving the work pool's delete command its credential", () => {
     expect(job.environment).toBe("production");
     expect(job.env.PREFECT_API_KEY).toBe("${{ secrets.PREFECT_API_KEY }}");
-    expect(stepsOf(job).at(-1).run).toBe("npm run destroy -- $ENVIRONMENT --auto-approve --skip-synth");
+    expect(stepsOf(job).at(-1).run).toBe(
+      'exec timeout --signal=INT --kill-after="$STOP_GRACE" "$STOP_AFTER" npm run destroy -- $ENVIRONMENT --auto-approve --skip-synth',
+    );
     expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
     expect(destroy.jobs["refuse-other-branches"].permissions).toEqual({});
   });

@@ -55,6 +55,28 @@ export function preflight(deployment: EnvironmentDeployment | undefined, env: No
   if (missing.length) throw new SettingsError(stackName(deployment.settings), missing);
 }
 
+/** The recovery step for a command's target (src/recovery/before-deploy.ts), as deploy and destroy run it. */
+export function recoveryFor(
+  deployments: EnvironmentDeployment[],
+  target: ReturnType<typeof cdktfTarget>,
+  command: "deploy" | "destroy",
+  removeDuplicates: boolean,
+  env: NodeJS.ProcessEnv,
+): ReturnType<typeof recoverBeforeDeploy> {
+  const stack = target.args[1];
+  const settings = target.deployment?.settings ?? deployments[0].settings;
+  return recoverBeforeDeploy({
+    command,
+    varFiles: ["terraform.tfvars", ...(target.deployment?.varFile ? [target.deployment.varFile] : [])],
+    stackDir: stackDir(stack),
+    stack,
+    region: target.deployment ? settings.aws_region : settings.state_region,
+    removeDuplicates,
+    env,
+    log: (line) => console.error(line),
+  });
+}
+
 if (require.main === module) {
   runScript({
     usage: "npm run deploy|diff|destroy -- [environment | state] [cdktf options], or npm run synth",
@@ -75,21 +97,13 @@ if (require.main === module) {
       if (command !== "synth") repairCutLocalState(localStateFile(stack), (line) => console.error(line));
       if (command !== "deploy" && command !== "destroy") process.exit(await cdktf(target.args));
 
-      const synthesized = await cdktf(["synth"]);
+      // --skip-synth: cdktf.out is already this code's (the pipelines synthesize in their prepare step).
+      const skipSynth = target.args.includes("--skip-synth");
+      const synthesized = skipSynth ? 0 : await cdktf(["synth"]);
       if (synthesized !== 0) process.exit(synthesized);
-      const settings = target.deployment?.settings ?? deployments[0].settings;
-      const { proceed } = await recoverBeforeDeploy({
-        command,
-        varFiles: ["terraform.tfvars", ...(target.deployment?.varFile ? [target.deployment.varFile] : [])],
-        stackDir: stackDir(stack),
-        stack,
-        region: target.deployment ? settings.aws_region : settings.state_region,
-        removeDuplicates,
-        env,
-        log: (line) => console.error(line),
-      });
+      const { proceed } = await recoveryFor(deployments, target, command, removeDuplicates, env);
       if (!proceed) process.exit(1);
-      process.exit(await cdktf([...target.args, "--skip-synth"]));
+      process.exit(await cdktf(skipSynth ? target.args : [...target.args, "--skip-synth"]));
     },
   });
 }

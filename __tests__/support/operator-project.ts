@@ -14,7 +14,7 @@ export interface RunResult {
   readonly code: number | null;
   /** stdout and stderr together, as the operator's terminal shows them. */
   readonly output: string;
-  /** Whether the run was killed (SIGKILL to Terraform and its providers) when `killWhen` matched. */
+  /** Whether the run was killed (SIGKILL to Terraform, its providers, then the command) when `killWhen` matched. */
   readonly killed: boolean;
 }
 
@@ -32,6 +32,30 @@ function terraformGroups(dir: string): number[] {
     }
   }
   return [...groups];
+}
+
+/** Every process below `root`, read from /proc. */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      parents.set(Number(pid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone
+    }
+  }
+  const below = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parents)
+      if (!below.has(pid) && below.has(ppid)) {
+        below.add(pid);
+        grew = true;
+      }
+  }
+  below.delete(root);
+  return [...below];
 }
 
 /**
@@ -83,10 +107,14 @@ export class OperatorProject {
   }
 
   /**
-   * Runs `npm run <args>`; with `killWhen`, SIGKILLs Terraform with its providers (its whole process group, as a
-   * lost machine would) as soon as the output matches, and returns once the command has exited.
+   * Runs `npm run <args>`; with `interruptWhen`, sends SIGINT to npm's process group once the output matches (the
+   * operator's Ctrl-C); with `killWhen`, SIGKILLs Terraform with its providers, then the
+   * command and everything it started (a lost machine), as soon as the output matches, and returns once the command has exited.
    */
-  run(args: string[], options: { killWhen?: (output: string) => boolean; stack?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(
+    args: string[],
+    options: { killWhen?: (output: string) => boolean; interruptWhen?: (output: string) => boolean; stack?: string; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
     return new Promise((done, fail) => {
       const child = spawn("npm", ["run", ...args], { cwd: this.dir, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
       let output = "";
@@ -99,12 +127,27 @@ export class OperatorProject {
         }
         fail(new Error(`npm run ${args.join(" ")} took longer than ${options.timeoutMs ?? 400_000} ms:\n${output.slice(-4000)}`));
       }, options.timeoutMs ?? 400_000);
+      let interrupted = false;
       const watch = (chunk: Buffer) => {
         output += chunk.toString();
+        if (options.interruptWhen && !interrupted && options.interruptWhen(output)) {
+          // Ctrl-C: the terminal sends SIGINT to its foreground process group, which npm leads here.
+          interrupted = true;
+          process.kill(-child.pid!, "SIGINT");
+        }
         if (!options.killWhen || killed || !options.killWhen(output)) return;
         const groups = terraformGroups(this.stackDir(options.stack ?? "prefect-ecs-dev"));
+        if (groups.length === 0) return;
+        // Terraform first, so it cannot write its state, then everything else the command started: a lost machine.
         for (const group of groups) process.kill(-group, "SIGKILL");
-        killed = groups.length > 0;
+        for (const pid of [child.pid!, ...descendants(child.pid!)]) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone
+          }
+        }
+        killed = true;
       };
       child.stdout.on("data", watch);
       child.stderr.on("data", watch);

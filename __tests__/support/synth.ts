@@ -6,7 +6,7 @@ import { PrefectEcsStack } from "../../src/stack";
 import { StateStack } from "../../src/state-stack";
 import { VARIANTS, type Variant, valuesFor } from "./variants";
 
-export { BASE_VALUES, VARIANTS, type Variant, valuesFor } from "./variants";
+export { BASE_VALUES, EVERYTHING_ON, VARIANTS, type Variant, valuesFor } from "./variants";
 
 export interface Synthesized {
   /** The raw cdk.tf.json text (for cdktf's matchers and canary searches). */

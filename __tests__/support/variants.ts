@@ -28,6 +28,17 @@ export const VARIANTS = {
 } satisfies Record<string, Partial<Record<keyof SettingsInput, unknown>>>;
 export type Variant = keyof typeof VARIANTS;
 
+/** Every optional feature at once: the most resource types one stack emits. */
+export const EVERYTHING_ON = {
+  ...VARIANTS.prefect_server,
+  ...VARIANTS.nat_instance,
+  flow_run_efs: true,
+  vpc_interface_endpoints: true,
+  alarm_email: "ops@example.com",
+  monthly_budget_usd: 50,
+  worker_max_count: 3,
+};
+
 export function valuesFor(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return Object.fromEntries(Object.entries({ ...BASE_VALUES, ...overrides }).filter(([, v]) => v !== undefined));
 }

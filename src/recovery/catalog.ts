@@ -30,7 +30,8 @@ const parent = (why: string): Approach => ({ way: "parent", why });
 const unchecked = (would: string): Approach => ({ way: "unchecked", why: `not looked up yet (would be: ${would})` });
 const overwrites = (why: string): Approach => ({ way: "overwrites", why });
 
-const EC2 = "EC2 DescribeTags by the stack tag (one call for every EC2 resource), then its prefect-ecs:address";
+const EC2 =
+  "EC2 DescribeTags by the stack tag (one call for every EC2 resource), then its prefect-ecs:address; a Describe call by id confirms it still exists";
 
 /** Every resource type the stack can create. __tests__/recovery.test.ts fails when a type is missing. */
 export const APPROACHES: Readonly<Record<string, Approach>> = {
@@ -38,12 +39,12 @@ export const APPROACHES: Readonly<Record<string, Approach>> = {
   aws_subnet: tag(EC2),
   aws_internet_gateway: tag(EC2),
   aws_eip: tag(EC2),
-  aws_nat_gateway: tag(`${EC2}; gateways in the deleted or failed state are left out`),
+  aws_nat_gateway: tag(`${EC2} (gateways deleted, deleting or failed are left out)`),
   aws_route_table: tag(EC2),
   aws_security_group: tag(EC2),
   aws_vpc_security_group_ingress_rule: tag(EC2),
   aws_vpc_security_group_egress_rule: tag(EC2),
-  aws_vpc_endpoint: tag(`${EC2}; endpoints being deleted are left out`),
+  aws_vpc_endpoint: tag(`${EC2} (endpoints deleted or being deleted are left out)`),
   aws_flow_log: tag(EC2),
   aws_network_interface: tag(EC2),
   aws_launch_template: tag(EC2),
@@ -112,3 +113,22 @@ export const APPROACHES: Readonly<Record<string, Approach>> = {
   aws_default_security_group: { way: "new", why: "Terraform takes over the VPC's default security group itself; AWS never makes a second" },
   null_resource: { way: "outside", why: "not in AWS: its command creates or updates the Prefect work pool, and either is safe to repeat" },
 };
+
+const WAY_TEXT: Readonly<Record<Way, string>> = {
+  tag: "its address tag",
+  name: "its name, then its tags",
+  parent: "its parent",
+  overwrites: "nothing to find: a repeat overwrites",
+  new: "nothing to find: a repeat is harmless",
+  outside: "not in AWS",
+  unchecked: "not looked up yet",
+};
+const WAY_ORDER = Object.keys(WAY_TEXT) as Way[];
+
+/** The table docs/operations.md shows (written by `npm run docs:settings`): every type, its way and what is looked up. */
+export function recoveryTable(): string {
+  const rows = Object.entries(APPROACHES)
+    .sort(([a, x], [b, y]) => WAY_ORDER.indexOf(x.way) - WAY_ORDER.indexOf(y.way) || a.localeCompare(b))
+    .map(([type, { way, why }]) => `| \`${type}\` | ${WAY_TEXT[way]} | ${why.replace(/\|/g, "\\|")} |`);
+  return ["| Resource type | Found by | What is looked up, and why |", "|---|---|---|", ...rows].join("\n");
+}

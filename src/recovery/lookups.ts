@@ -82,7 +82,8 @@ export async function describeEc2Tagged(region: string, stack: string): Promise<
     if (!ResourceId || Value === undefined || !ours.has(ResourceId)) continue;
     byAddress.set(Value, [...(byAddress.get(Value) ?? []), ResourceId]);
   }
-  // Deleted NAT gateways, terminated instances and deleted endpoints keep their tags for a while: not candidates.
+  // Only what exists is a candidate: deleted NAT gateways, terminated instances and deleted endpoints keep their
+  // tags for a while in AWS, and moto 5.2.1 keeps the tags of every deleted resource (docs/operations.md).
   const live = await liveEc2(client, [...byAddress.values()].flat());
   for (const [address, ids] of byAddress)
     byAddress.set(
@@ -93,29 +94,64 @@ export async function describeEc2Tagged(region: string, stack: string): Promise<
   return byAddress;
 }
 
-async function liveEc2(client: import("@aws-sdk/client-ec2").EC2Client, ids: string[]): Promise<Set<string>> {
+type Ec2 = typeof import("@aws-sdk/client-ec2");
+type Ec2Client = import("@aws-sdk/client-ec2").EC2Client;
+
+/** For each id prefix, the ids of that kind that exist and are not on their way out, asked by id. */
+const EXISTING: Record<string, (ec2: Ec2, client: Ec2Client, ids: string[]) => Promise<(string | undefined)[]>> = {
+  "vpc-": async (ec2, c, ids) => ((await c.send(new ec2.DescribeVpcsCommand({ VpcIds: ids }))).Vpcs ?? []).map((v) => v.VpcId),
+  "subnet-": async (ec2, c, ids) => ((await c.send(new ec2.DescribeSubnetsCommand({ SubnetIds: ids }))).Subnets ?? []).map((v) => v.SubnetId),
+  "igw-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeInternetGatewaysCommand({ InternetGatewayIds: ids }))).InternetGateways ?? []).map((v) => v.InternetGatewayId),
+  "eipalloc-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeAddressesCommand({ AllocationIds: ids }))).Addresses ?? []).map((v) => v.AllocationId),
+  "rtb-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeRouteTablesCommand({ RouteTableIds: ids }))).RouteTables ?? []).map((v) => v.RouteTableId),
+  "sg-": async (ec2, c, ids) => ((await c.send(new ec2.DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? []).map((v) => v.GroupId),
+  "sgr-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ids }))).SecurityGroupRules ?? []).map(
+      (v) => v.SecurityGroupRuleId,
+    ),
+  "fl-": async (ec2, c, ids) => ((await c.send(new ec2.DescribeFlowLogsCommand({ FlowLogIds: ids }))).FlowLogs ?? []).map((v) => v.FlowLogId),
+  "eni-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ids }))).NetworkInterfaces ?? []).map((v) => v.NetworkInterfaceId),
+  "lt-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeLaunchTemplatesCommand({ LaunchTemplateIds: ids }))).LaunchTemplates ?? []).map((v) => v.LaunchTemplateId),
+  "nat-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeNatGatewaysCommand({ NatGatewayIds: ids }))).NatGateways ?? [])
+      .filter((v) => !["deleted", "deleting", "failed"].includes(v.State ?? ""))
+      .map((v) => v.NatGatewayId),
+  "vpce-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeVpcEndpointsCommand({ VpcEndpointIds: ids }))).VpcEndpoints ?? [])
+      .filter((v) => !/^(deleted|deleting|failed)/i.test(v.State ?? ""))
+      .map((v) => v.VpcEndpointId),
+  "i-": async (ec2, c, ids) =>
+    ((await c.send(new ec2.DescribeInstancesCommand({ InstanceIds: ids }))).Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .filter((v) => !["terminated", "shutting-down"].includes(v.State?.Name ?? ""))
+      .map((v) => v.InstanceId),
+};
+
+/** The ids that exist: one call per kind, and one per id when a batch names one that is gone (a NotFound error). */
+async function liveEc2(client: Ec2Client, ids: string[]): Promise<Set<string>> {
   const ec2 = await import("@aws-sdk/client-ec2");
-  const gone = new Set<string>();
-  const nat = ids.filter((id) => id.startsWith("nat-"));
-  if (nat.length) {
-    // moto ignores tag filters here, and the parameter is `Filter` (singular): ask by id.
-    const answer = await client.send(new ec2.DescribeNatGatewaysCommand({ NatGatewayIds: nat }));
-    for (const gateway of answer.NatGateways ?? [])
-      if (gateway.State === "deleted" || gateway.State === "deleting" || gateway.State === "failed") gone.add(gateway.NatGatewayId!);
+  const live = new Set<string>();
+  const byPrefix = new Map<string, string[]>();
+  for (const id of ids) {
+    const prefix = Object.keys(EXISTING).find((p) => id.startsWith(p));
+    // A kind with no describe call here is kept: adopting it fails loudly at import, never silently.
+    if (!prefix) live.add(id);
+    else byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), id]);
   }
-  const instances = ids.filter((id) => id.startsWith("i-"));
-  if (instances.length) {
-    const answer = await client.send(new ec2.DescribeInstancesCommand({ InstanceIds: instances }));
-    for (const instance of (answer.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-      if (instance.State?.Name === "terminated" || instance.State?.Name === "shutting-down") gone.add(instance.InstanceId!);
-    }
+  for (const [prefix, batch] of byPrefix) {
+    const describe = EXISTING[prefix];
+    const found = await describe(ec2, client, batch).catch(async (error: unknown) => {
+      if (!notFound(error)) throw error;
+      return (await Promise.all(batch.map((id) => orNone(() => describe(ec2, client, [id]))))).flat();
+    });
+    for (const id of found) if (id && batch.includes(id)) live.add(id);
   }
-  const endpoints = ids.filter((id) => id.startsWith("vpce-"));
-  if (endpoints.length) {
-    const answer = await client.send(new ec2.DescribeVpcEndpointsCommand({ VpcEndpointIds: endpoints }));
-    for (const endpoint of answer.VpcEndpoints ?? []) if (/^deleted|^deleting|^failed/i.test(endpoint.State ?? "")) gone.add(endpoint.VpcEndpointId!);
-  }
-  return new Set(ids.filter((id) => !gone.has(id)));
+  return live;
 }
 
 const byEc2Tag: Lookup = async (resource, context) =>
@@ -349,3 +385,5 @@ const LOOKUPS: Readonly<Record<string, Lookup>> = {
 /** The lookup for a type, when recovery has one (src/recovery/catalog.ts says which ways have none). */
 export const lookupFor = (type: string): Lookup | undefined => (Object.hasOwn(LOOKUPS, type) ? LOOKUPS[type] : undefined);
 export const LOOKUP_TYPES: readonly string[] = Object.keys(LOOKUPS);
+/** Whether a type is found by the EC2 address-tag scan (which also finds its duplicates). */
+export const foundByEc2Tags = (type: string): boolean => lookupFor(type) === byEc2Tag;

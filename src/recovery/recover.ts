@@ -7,7 +7,7 @@
 import { ADDRESS_TAG, STACK_TAG } from "../naming";
 import { HOURS_PER_MONTH, pricesFor } from "../review/price-table";
 import { APPROACHES } from "./catalog";
-import { type Candidate, type LookupContext, describeEc2Tagged, lookupFor } from "./lookups";
+import { type Candidate, type LookupContext, describeEc2Tagged, foundByEc2Tags, lookupFor } from "./lookups";
 import { type ConfiguredResource, configuredResources, stateResources } from "./terraform-files";
 
 export interface Adoption {
@@ -86,7 +86,9 @@ export async function findLeftovers(input: RecoveryInput): Promise<Recovery> {
     else if (decision) conflicts.push(decision);
   }
 
-  // Duplicates: EC2 resources with an address tag the state (or an adoption) already answers with another id.
+  // Duplicates: EC2 resources with an address tag the state (or an adoption) already answers with another id. Looked
+  // for on every run (one DescribeTags scan), since they outlive the run that could have adopted them.
+  if (!ec2 && resources.some((r) => foundByEc2Tags(r.type))) context.ec2Tagged();
   const duplicates: Duplicate[] = [];
   if (ec2) {
     for (const [address, ids] of await ec2) {
@@ -101,7 +103,7 @@ export async function findLeftovers(input: RecoveryInput): Promise<Recovery> {
 }
 
 /** Adopt, refuse, or nothing to do, for one resource and what AWS holds in its place. */
-function decide(resource: ConfiguredResource, candidates: Candidate[], stack: string): Adoption | Conflict | undefined {
+export function decide(resource: ConfiguredResource, candidates: Candidate[], stack: string): Adoption | Conflict | undefined {
   if (!candidates.length) return undefined;
   const { address } = resource;
   if (candidates.length > 1) {
@@ -148,6 +150,6 @@ function monthlyCost({ type, config }: ConfiguredResource, region: string): numb
 
 /** Terraform import blocks (JSON syntax) for the adoptions; ids are template-escaped, since they come from AWS. */
 export function importBlocks(adoptions: readonly Adoption[]): { import: { to: string; id: string }[] } {
-  const escape = (id: string) => id.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  const escape = (id: string) => id.replace(/([$%])\{/g, (_, sigil: string) => `${sigil}${sigil}{`);
   return { import: adoptions.map(({ address, id }) => ({ to: address, id: escape(id) })) };
 }
