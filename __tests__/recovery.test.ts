@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { repairCutLocalState } from "../src/recovery/local-state";
 import { foundByEc2Tags, lookupFor } from "../src/recovery/lookups";
 import { decide, findLeftovers, importBlocks, type Recovery } from "../src/recovery/recover";
 import { REMOVABLE_TYPES } from "../src/recovery/remove-duplicates";
+import { terraformStillRunning } from "../src/recovery/still-running";
 import { recoveryReport } from "../src/recovery/report";
 import { configuredResources, referencedAddress, stateResources } from "../src/recovery/terraform-files";
 import { EVERYTHING_ON, synth, synthState, VARIANTS } from "./support/synth";
@@ -281,4 +283,27 @@ describe("a local state file a killed run cut short", () => {
     expect(repairCutLocalState(setUp(), log)).toBe(false);
     expect(lines).toEqual([]);
   });
+});
+
+describe("a Terraform an earlier run left working", () => {
+  it.runIf(process.platform === "linux")(
+    "GIVEN a process named terraform working in the stack's directory THEN it is found by PID, and nothing once it is gone",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "still-running-"));
+      try {
+        // A stand-in named terraform: /proc/<pid>/comm is the name it was started by.
+        symlinkSync("/bin/sleep", join(dir, "terraform"));
+        const child = spawn(join(dir, "terraform"), ["30"], { cwd: dir, stdio: "ignore" });
+        await new Promise((r) => setTimeout(r, 200));
+        expect(terraformStillRunning(dir)).toEqual([{ pid: child.pid, command: "terraform" }]);
+        expect(terraformStillRunning(tmpdir())).not.toContainEqual(expect.objectContaining({ pid: child.pid }));
+        const exited = new Promise((r) => child.on("exit", r));
+        child.kill("SIGKILL");
+        await exited;
+        expect(terraformStillRunning(dir)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
