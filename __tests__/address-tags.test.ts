@@ -34,7 +34,6 @@ const UNTAGGABLE = new Set([
   "null_resource",
 ]);
 
-
 describe("every resource can be found by what it is", () => {
   it.each([
     ["the default stack", {}],
