@@ -17,7 +17,7 @@ const LOWER_LAYERS: Readonly<Record<string, readonly string[]>> = {
   markdown: [],
   settings: ["rules", "naming", "versions", "markdown"],
   flows: ["settings", "rules", "naming", "versions", "literal"],
-  review: ["settings", "markdown"],
+  review: ["settings", "naming", "markdown"],
 };
 
 /** The entry of src/ (a folder, or a file without its extension) each relative import of a file lands in. */

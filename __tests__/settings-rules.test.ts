@@ -121,6 +121,13 @@ const CASES: Record<string, Record<string, unknown>>[] = [
   },
   { serverMaxStorageBelowSize: { prefect_server: true, prefect_server_db_storage_gb: 200 } },
   { serverMaxStorageUnder110Percent: { prefect_server: true, prefect_server_db_storage_gb: 100, prefect_server_db_max_storage_gb: 105 } },
+  { ec2KeysOnFargate: { flow_run_instances_min: 2, flow_run_ami_id: "ami-0123456789abcdef0" } },
+  { spotAndEc2: { flow_run_spot: true, flow_run_capacity: "ec2" } },
+  { ec2WithPublicSubnets: { flow_run_capacity: "ec2", internet_egress: "public_subnets" } },
+  { ec2ArmTypeOnX86: { flow_run_capacity: "ec2", flow_run_instance_type: "c7g.large" } },
+  { ec2MinAboveMax: { flow_run_capacity: "ec2", flow_run_instances_min: 3, flow_run_instances_max: 2 } },
+  { ec2WarmPoolAboveMax: { flow_run_capacity: "ec2", flow_run_warm_pool_size: 3, flow_run_instances_max: 2 } },
+  { ec2RunTooLarge: { flow_run_capacity: "ec2", flow_run_instance_type: "c7i.large", flow_run_memory: 4096 } },
   { stateWithoutBucket: { state_lock_table: "locks", state_region: "eu-west-1" } },
   { lockfileWithTable: { state_bucket: "acme-state-bucket", state_locking: "s3_lockfile", state_lock_table: "locks" } },
 ];

@@ -57,3 +57,6 @@ export function boundedName(name: string, max: number): string {
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 4);
   return `${name.slice(0, max - 5).replace(/-+$/, "")}-${hash}`;
 }
+
+/** The flow runs' EC2 capacity is named `<name_prefix>` + this (its group, launch template and capacity provider). */
+export const FLOW_RUN_INSTANCES_SUFFIX = "-flow-runs";

@@ -37,6 +37,8 @@ export const EVERYTHING_ON = {
   alarm_email: "ops@example.com",
   monthly_budget_usd: 50,
   worker_max_count: 3,
+  flow_run_capacity: "ec2",
+  flow_run_warm_pool_size: 1,
 };
 
 export function valuesFor(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -69,6 +69,7 @@ const resolve = (stack: TerraformStack, value: unknown): unknown =>
 const RESOURCE_BOUNDS: Readonly<Record<string, (config: Config, region: string) => number>> = {
   "aws_cloudwatch_log_group.name": (c) => literal(c, "name"),
   "aws_sqs_queue.name": (c) => literal(c, "name"),
+  "aws_ecs_capacity_provider.name": (c) => literal(c, "name"),
   "aws_secretsmanager_secret.arn": (c, region) =>
     `arn::secretsmanager:${region}::secret:`.length + PARTITION + ACCOUNT + literal(c, "name") + SECRET_SUFFIX,
   "aws_iam_role.arn": (c) => `arn::iam:::role`.length + PARTITION + ACCOUNT + (c.path === undefined ? 1 : literal(c, "path")) + literal(c, "name"),

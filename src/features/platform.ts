@@ -57,6 +57,21 @@ export class Platform {
       vpcId,
       serviceDiscoveryNamespace: settings.service_discovery_namespace,
       containerInsights: settings.container_insights,
+      flowRunInstances:
+        settings.flow_run_capacity === "ec2"
+          ? {
+              subnetIds: taskSubnetIds,
+              partition,
+              architecture: settings.flow_run_cpu_architecture,
+              instanceType: settings.flow_run_instance_type,
+              minSize: settings.flow_run_instances_min,
+              maxSize: settings.flow_run_instances_max,
+              targetCapacity: settings.flow_run_target_capacity,
+              warmPoolSize: settings.flow_run_warm_pool_size,
+              volumeGb: settings.flow_run_instance_volume_gb,
+              imageId: settings.flow_run_ami_id,
+            }
+          : undefined,
     });
     const { store } = connection;
     this.secrets =

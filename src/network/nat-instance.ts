@@ -11,6 +11,7 @@ import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { hardenedInstance } from "../security/instance-hardening";
 import { assumedBy, policyDocument } from "../security/iam-policy";
 import { stackOutput } from "../stacks/outputs";
 
@@ -122,13 +123,8 @@ export class NatInstance extends Construct {
       // Credit specifications apply to burstable (T) types only.
       creditSpecification: props.instanceType.startsWith("t") ? { cpuCredits: "standard" } : undefined,
       iamInstanceProfile: { arn: profile.arn },
-      // IMDSv2 only, one hop: containers or forwarded traffic cannot reach the instance's credentials.
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
       // A launch address lets the boot script reach the EC2 API; the Elastic IP then replaces it.
-      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
-      blockDeviceMappings: [
-        { deviceName: "/dev/xvda", ebs: { volumeSize: NAT_INSTANCE_VOLUME_GB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
-      ],
+      ...hardenedInstance({ name, securityGroupId: this.securityGroup.id, volumeGb: NAT_INSTANCE_VOLUME_GB, publicAddress: true }),
       // A local keeps the script readable in cdk.tf.json (and lets it hold double quotes inside a function call).
       userData: Fn.base64encode(
         new TerraformLocal(
@@ -137,11 +133,6 @@ export class NatInstance extends Construct {
           natInstanceBootScript({ networkInterfaceId: this.networkInterface.id, allocationId: this.elasticIp.allocationId, vpcCidr: props.vpcCidr }),
         ).asString,
       ),
-      tagSpecifications: [
-        { resourceType: "instance", tags: { Name: name } },
-        { resourceType: "volume", tags: { Name: name } },
-      ],
-      tags: { Name: name },
     });
 
     this.autoscalingGroup = new AutoscalingGroup(this, "autoscaling_group", {

@@ -77,6 +77,7 @@ export const APPROACHES: Readonly<Record<string, Approach>> = {
   aws_ecr_pull_through_cache_rule: unchecked(
     "ECR DescribePullThroughCacheRules by prefix; rules cannot carry tags, so the prefix (the stack's name) is the proof",
   ),
+  aws_ecs_capacity_provider: unchecked("ECS DescribeCapacityProviders by name, with its tags; one being deleted is left out"),
   aws_budgets_budget: unchecked("Budgets DescribeBudget by name; budgets made by this stack carry its name"),
 
   aws_route: parent("EC2 DescribeRouteTables of the stack's route table: a route to the same destination"),

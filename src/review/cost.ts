@@ -100,6 +100,32 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
       "ebs_gp3_gb_month",
     ]);
   }
+  for (const capacity of inventory.flowRunInstances) {
+    const hourly = ownPrice(prices.ec2_instance_hour as Record<string, number>, capacity.instanceType);
+    if (hourly === undefined) {
+      lines.push({
+        item: `flow-run instances ${capacity.instanceType}: not in the price table (src/review/prices.json)`,
+        quantity: "not priced",
+        monthly: 0,
+      });
+    } else {
+      // The minimum runs all month; instances ECS adds for waiting runs bill while they run, like Fargate flow runs.
+      add(
+        `flow-run instances kept warm (${capacity.instanceType})`,
+        `${capacity.minSize} × ${hours} h × ${unit(hourly)}`,
+        capacity.minSize * hours * hourly,
+        ["ec2_instance_hour"],
+      );
+    }
+    // A stopped instance in the warm pool bills for its volume only.
+    const volumes = capacity.minSize + capacity.warmPoolSize;
+    add(
+      "flow-run instance volumes (gp3)",
+      `${volumes} × ${capacity.volumeGb} GB × ${unit(prices.ebs_gp3_gb_month)}`,
+      volumes * capacity.volumeGb * prices.ebs_gp3_gb_month,
+      ["ebs_gp3_gb_month"],
+    );
+  }
   if (inventory.natGateways) {
     add(
       "NAT data processing (assumed)",

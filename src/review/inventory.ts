@@ -1,3 +1,5 @@
+import { FLOW_RUN_INSTANCES_SUFFIX } from "../naming";
+
 /**
  * What a stack bills for, read from its resources: synthesized Terraform JSON and `terraform show -json` plans
  * alike reduce to a list of resources with their attribute values, and an inventory counts what is priced.
@@ -34,6 +36,14 @@ export interface NatInstanceInventory {
   readonly volumeGb: number;
 }
 
+/** The flow runs' EC2 capacity (flow_run_capacity = "ec2"): its type, root volume, warm minimum and warm pool. */
+export interface FlowRunInstancesInventory {
+  readonly instanceType: string;
+  readonly volumeGb: number;
+  readonly minSize: number;
+  readonly warmPoolSize: number;
+}
+
 export interface DatabaseInventory {
   readonly instanceClass: string;
   readonly storageGb: number;
@@ -53,6 +63,8 @@ export interface Inventory {
   readonly natGateways: number;
   /** NAT instances (launch templates of a group of one), with their size and root volume. */
   readonly natInstances: NatInstanceInventory[];
+  /** The flow runs' EC2 capacity, when there is one. */
+  readonly flowRunInstances: FlowRunInstancesInventory[];
   /** Private subnets (one per AZ) whose traffic leaves through a NAT gateway. */
   readonly privateSubnets: number;
   /** Elastic IPs. */
@@ -130,10 +142,20 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
   );
   const targetTracking = ofType("aws_appautoscaling_policy").filter((p) => p.values.policy_type === "TargetTrackingScaling");
   const publicServices = ofType("aws_ecs_service").filter((service) => first(service.values.network_configuration)?.assign_public_ip === true);
-  const natInstances = ofType("aws_launch_template").map((template): NatInstanceInventory => ({
-    instanceType: identifier(template.values.instance_type),
-    volumeGb: amount(first(first(template.values.block_device_mappings)?.ebs)?.volume_size, 8),
-  }));
+  const isFlowRuns = (resource: ResourceValues) => String(resource.values.name ?? "").endsWith(FLOW_RUN_INSTANCES_SUFFIX);
+  const volumeOf = (template: ResourceValues) => amount(first(first(template.values.block_device_mappings)?.ebs)?.volume_size, 8);
+  const natInstances = ofType("aws_launch_template")
+    .filter((template) => !isFlowRuns(template))
+    .map((template): NatInstanceInventory => ({ instanceType: identifier(template.values.instance_type), volumeGb: volumeOf(template) }));
+  const flowRunGroup = ofType("aws_autoscaling_group").find(isFlowRuns);
+  const flowRunInstances = ofType("aws_launch_template")
+    .filter(isFlowRuns)
+    .map((template): FlowRunInstancesInventory => ({
+      instanceType: identifier(template.values.instance_type),
+      volumeGb: volumeOf(template),
+      minSize: amount(flowRunGroup?.values.min_size, 0),
+      warmPoolSize: amount(first(flowRunGroup?.values.warm_pool)?.min_size, 0),
+    }));
   const registered = ofType("aws_ecs_service").filter(
     (service) => listLength(service, "service_registries") > 0 || first(service.values.service_registries),
   );
@@ -149,6 +171,7 @@ export function inventoryOf(resources: ResourceValues[], region?: string): Inven
     cloudMapInstances: registered.reduce((sum, service) => sum + amount(service.values.desired_count, 1), 0),
     natGateways: ofType("aws_nat_gateway").length,
     natInstances,
+    flowRunInstances,
     privateSubnets: ofType("aws_subnet").filter((s) => s.name?.includes("private")).length,
     publicIpv4: ofType("aws_eip").length,
     publicTaskIpv4: publicServices.reduce((sum, service) => sum + amount(service.values.desired_count, 1), 0),

@@ -1,5 +1,6 @@
 import { vpcCidrError } from "../rules/cidr";
 import { fargateSizeError } from "../rules/fargate";
+import { defaultFlowRunInstanceType, instanceShape, placementError } from "../rules/ec2-instances";
 import { DEFAULT_WORKER_IMAGE, PREFECT_IMAGE, PREFECT_VERSION } from "../versions";
 import type { Settings } from "./index";
 import { type ParsedSettings, publicAuthStringError, type SettingKey, SETTING_KEYS } from "./schema";
@@ -63,6 +64,16 @@ const EGRESS_MODE_KEYS: Partial<Record<SettingKey, Settings["internet_egress"]>>
   nat_instance_type: "nat_instance",
   nat_instance_ami_id: "nat_instance",
 };
+/** Keys of the flow runs' EC2 capacity (flow_run_capacity = "ec2"). */
+const EC2_CAPACITY_KEYS: SettingKey[] = [
+  "flow_run_instance_type",
+  "flow_run_instances_min",
+  "flow_run_instances_max",
+  "flow_run_target_capacity",
+  "flow_run_warm_pool_size",
+  "flow_run_instance_volume_gb",
+  "flow_run_ami_id",
+];
 const CLOUD_KEYS = ["prefect_account_id", "prefect_workspace_id", "prefect_api_key", "existing_api_key_secret_arn"] as const;
 /** Keys of the in-stack server (prefect_server = true). */
 const SERVER_KEYS = SETTING_KEYS.filter((key) => key.startsWith("prefect_server_"));
@@ -141,10 +152,47 @@ export const RULES: readonly Rule[] = [
   ).map(
     ([cpu, memory]): Rule =>
       (s, user) =>
-        cpu === "prefect_server_cpu" && !s.prefect_server
+        (cpu === "prefect_server_cpu" && !s.prefect_server) || (cpu === "flow_run_cpu" && s.flow_run_capacity === "ec2")
           ? undefined
           : fargateSizeError(cpu, s[cpu], memory, s[memory], { cpu: user[cpu] !== undefined, memory: user[memory] !== undefined }),
   ),
+  // --- Flow runs on EC2 capacity
+  (s, user) => {
+    const set = EC2_CAPACITY_KEYS.filter((key) => user[key] !== undefined);
+    return set.length && s.flow_run_capacity !== "ec2"
+      ? `${set.join(", ")} only ${set.length === 1 ? "applies" : "apply"} to flow runs on EC2 instances, but ${describe(s, user, "flow_run_capacity")}; set flow_run_capacity = "ec2" or remove ${set.length === 1 ? "it" : "them"}`
+      : undefined;
+  },
+  (s, user) =>
+    s.flow_run_spot && user.flow_run_capacity !== undefined && s.flow_run_capacity !== "fargate_spot"
+      ? `flow_run_spot = true asks for Fargate Spot, but flow_run_capacity = "${s.flow_run_capacity}"; remove flow_run_spot (flow_run_capacity says where flow runs run)`
+      : undefined,
+  // ECS gives a task a public IP on Fargate only (RunTask's awsvpcConfiguration.assignPublicIp: "ENABLED is supported
+  // only for Fargate"), so tasks on instances need private subnets with a NAT.
+  (s, user) =>
+    s.flow_run_capacity === "ec2" && s.existing_vpc_id === undefined && s.internet_egress === "public_subnets"
+      ? `flow_run_capacity = "ec2" runs flow runs in private subnets (ECS gives a task a public IP on Fargate only), but ${describe(s, user, "internet_egress")} creates none; use internet_egress = "nat_instance" or "nat_gateway"`
+      : undefined,
+  (s, user) => {
+    const shape = s.flow_run_capacity === "ec2" ? instanceShape(s.flow_run_instance_type) : undefined;
+    return shape && shape.architecture !== s.flow_run_cpu_architecture
+      ? `${describe(s, user, "flow_run_instance_type")} is an ${shape.architecture} type, but ${describe(s, user, "flow_run_cpu_architecture")}; pick a type of that architecture (${defaultFlowRunInstanceType(s.flow_run_cpu_architecture)}, for example)`
+      : undefined;
+  },
+  (s, user) =>
+    s.flow_run_capacity === "ec2" && s.flow_run_instances_min > s.flow_run_instances_max
+      ? `${describe(s, user, "flow_run_instances_min")} is above ${describe(s, user, "flow_run_instances_max")}; the minimum cannot exceed the maximum`
+      : undefined,
+  (s, user) =>
+    s.flow_run_capacity === "ec2" && s.flow_run_warm_pool_size > s.flow_run_instances_max
+      ? `${describe(s, user, "flow_run_warm_pool_size")} is above ${describe(s, user, "flow_run_instances_max")}; the warm pool holds instances the group may start, so at most that many`
+      : undefined,
+  (s, user) => {
+    const problem = s.flow_run_capacity === "ec2" ? placementError(s.flow_run_instance_type, s.flow_run_cpu, s.flow_run_memory) : undefined;
+    return problem
+      ? `${describe(s, user, "flow_run_cpu")} and ${describe(s, user, "flow_run_memory")} do not fit: ${problem}, so ECS could never place it; lower them or pick a larger flow_run_instance_type`
+      : undefined;
+  },
   (s) => {
     const cloud = CLOUD_KEYS.filter((key) => s[key] !== undefined);
     return s.prefect_api_url !== undefined && cloud.length

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { namePrefix } from "../naming";
 import { ORIGINS, type Origins, RULES, show, type UserValues } from "./cross-key-rules";
+import { defaultFlowRunInstanceType } from "../rules/ec2-instances";
 import { type ParsedSettings, SECRET_KEYS, type SettingKey, SETTING_KEYS, settingsSchema } from "./schema";
 import { CONTROL_CHARACTERS, defaultPoolName, redactUrl } from "./service-rules";
 
@@ -15,6 +16,10 @@ export interface Settings extends ParsedSettings {
   readonly state_region: string;
   /** DynamoDB lock table when state is in S3 and locked with DynamoDB; otherwise undefined. */
   readonly state_lock_table: string | undefined;
+  /** Where flow runs run: flow_run_capacity, or "fargate_spot" for flow_run_spot = true, else "fargate". */
+  readonly flow_run_capacity: "fargate" | "fargate_spot" | "ec2";
+  /** The EC2 capacity's instance type (used with flow_run_capacity = "ec2"). */
+  readonly flow_run_instance_type: string;
   readonly worker_min_count: number;
   readonly worker_max_count: number;
   /** Application Auto Scaling is on when the worker may scale (max above min). */
@@ -104,6 +109,8 @@ function resolve(parsed: ParsedSettings): Settings {
     state_lock_table:
       parsed.state_bucket && parsed.state_locking === "dynamodb" ? (parsed.state_lock_table ?? `${parsed.project_name}-terraform-locks`) : undefined,
     prefect_target: parsed.prefect_api_url === undefined && !parsed.prefect_server ? "cloud" : "self_hosted",
+    flow_run_capacity: parsed.flow_run_capacity ?? (parsed.flow_run_spot ? "fargate_spot" : "fargate"),
+    flow_run_instance_type: parsed.flow_run_instance_type ?? defaultFlowRunInstanceType(parsed.flow_run_cpu_architecture),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FARGATE_CPU_VALUES, listForHumans } from "../rules/fargate";
+import { INSTANCE_TYPES_ALLOWED, instanceShape } from "../rules/ec2-instances";
 import { DEFAULT_WORKER_IMAGE } from "../versions";
 import {
   apiUrlError,
@@ -181,6 +182,17 @@ export const settingsSchema = z
     flow_run_image_tag: str("an image tag: letters, digits, '_', '.', '-'; up to 128 characters", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
     flow_run_cpu_architecture: oneOf(["X86_64", "ARM64"] as const).default("X86_64"),
     flow_run_spot: bool().default(false),
+    // Unset: "fargate_spot" with flow_run_spot = true, else "fargate". "ec2": warm instances (the keys below).
+    flow_run_capacity: oneOf(["fargate", "fargate_spot", "ec2"] as const).optional(),
+    flow_run_instance_type: checked(str(`an EC2 instance type: ${INSTANCE_TYPES_ALLOWED}`), (type) =>
+      instanceShape(type) ? undefined : `use an EC2 instance type: ${INSTANCE_TYPES_ALLOWED}`,
+    ).optional(),
+    flow_run_instances_min: int(0, 100, " instances").default(1),
+    flow_run_instances_max: int(1, 100, " instances").default(4),
+    flow_run_target_capacity: int(1, 100, " %").default(100),
+    flow_run_warm_pool_size: int(0, 100, " instances").default(0),
+    flow_run_instance_volume_gb: int(30, 16384, " GiB").default(30),
+    flow_run_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (ECS-optimized Amazon Linux 2023)', /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
     flow_run_policy_arns: checked(
       list(
         z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, {

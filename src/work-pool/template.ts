@@ -43,6 +43,8 @@ export interface TemplateValues {
   readonly cpuArchitecture?: "X86_64" | "ARM64";
   /** Run flows on FARGATE_SPOT instead of FARGATE. */
   readonly spot: boolean;
+  /** Run flows on this EC2 capacity provider's instances instead of Fargate (`spot` is then ignored). @default none */
+  readonly ec2CapacityProvider?: string;
   readonly region: string;
   readonly logGroupName: string;
   /** Secrets Manager `valueFrom` of the credential flow runs use. @default none */
@@ -75,9 +77,21 @@ export function buildBaseJobTemplate(values: TemplateValues): BaseJobTemplate {
   setDefault("image", values.image);
   setDefault("cpu", values.cpu);
   setDefault("memory", values.memory);
-  // Only launch_type: the worker turns FARGATE_SPOT into a capacity provider strategy itself, and a default
-  // strategy would win over a deployment that overrides launch_type alone (ecs_worker.py, _prepare_task_run_request).
-  setDefault("launch_type", values.spot ? "FARGATE_SPOT" : "FARGATE");
+  // On Fargate only launch_type: the worker turns FARGATE_SPOT into a capacity provider strategy itself, and a
+  // default strategy would win over a deployment that overrides launch_type alone (ecs_worker.py).
+  if (values.ec2CapacityProvider) {
+    // The worker sends a strategy as it is and drops launch_type (ecs_worker.py, _prepare_task_run_request), so
+    // RunTask goes to the instances' provider, whose managed scaling adds an instance when none has room. The
+    // task definition says EC2 and awsvpc itself: the worker sets those only for Fargate, and an EC2 task would
+    // otherwise get bridge networking, outside the flow runs' security group.
+    if (values.assignPublicIp) throw new Error("tasks on EC2 instances cannot have public IPs (ECS allows assignPublicIp only on Fargate)");
+    setDefault("launch_type", "EC2");
+    setDefault("capacity_provider_strategy", [{ capacityProvider: values.ec2CapacityProvider, weight: 1, base: 0 }]);
+    template.job_configuration.task_definition.networkMode = "awsvpc";
+    template.job_configuration.task_definition.requiresCompatibilities = ["EC2"];
+  } else {
+    setDefault("launch_type", values.spot ? "FARGATE_SPOT" : "FARGATE");
+  }
   setDefault("configure_cloudwatch_logs", true);
   setDefault("cloudwatch_logs_options", {
     "awslogs-group": values.logGroupName,
