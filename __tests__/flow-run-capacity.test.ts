@@ -42,9 +42,11 @@ describe("warm EC2 capacity for flow runs", () => {
     const { json } = synth({ ...EC2, flow_run_instances_min: 2, flow_run_instances_max: 6 });
     const group = only(json, "aws_autoscaling_group");
     expect(group).toMatchObject({ min_size: 2, max_size: 6, protect_from_scale_in: true, lifecycle: { ignore_changes: ["desired_capacity"] } });
+    // Protected instances would hold a destroy (a group scaled to zero keeps them): it terminates them instead.
+    expect(group).toMatchObject({ force_delete: true, force_delete_warm_pool: true });
     expect(group.desired_capacity).toBeUndefined();
     expect(group.vpc_zone_identifier).toEqual(only(json, "aws_ecs_service").network_configuration.subnets);
-    expect(group.instance_refresh.preferences.scale_in_protected_instances).toBe("Replace");
+    expect(group.instance_refresh.preferences.scale_in_protected_instances).toBe("Refresh");
     expect(group.warm_pool).toBeUndefined();
     expect(synth({ ...EC2, flow_run_warm_pool_size: 2 }).json.resource.aws_autoscaling_group).toMatchObject({
       [Object.keys(json.resource.aws_autoscaling_group)[0]]: { warm_pool: { pool_state: "Stopped", min_size: 2 } },

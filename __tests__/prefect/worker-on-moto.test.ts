@@ -1,16 +1,13 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
-import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { GetRolePolicyCommand, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { EMULATOR_REGION } from "../support/emulator-aws";
-import { DEPLOY_TIMEOUT, EmulatorLane, ROOT } from "../support/emulator-lane";
-import { provisionerOf, renderStrict } from "../support/emulator-prefect";
-import { type EcsRecorder, type RecordedCall, startEcsRecorder } from "../../src/sandbox/ecs-proxy";
-import { api, cleanEnv, freePort, startProcess, stopProcess } from "../support/prefect-real";
-import { PLAN_TIME_ENV, VARIANTS } from "../support/synth";
+import { DEPLOY_TIMEOUT, ROOT } from "../support/emulator-lane";
+import type { EcsRecorder } from "../../src/sandbox/ecs-proxy";
+import { api, cleanEnv } from "../support/prefect-real";
+import { StackWorker } from "../support/stack-worker";
+import { VARIANTS } from "../support/synth";
 
 /**
  * The real prefect-aws worker, started with the worker task definition's own command and environment, against the
@@ -22,16 +19,15 @@ const POOL = "worker-moto-pool";
 /** Stands in for the credential the worker's task gets from Secrets Manager (secrets[].valueFrom). */
 const DUMMY_API_KEY = "pnu_worker_on_moto_dummy_key";
 const server = inject("prefectServer");
-const lane = new EmulatorLane("worker-on-moto");
-const home = mkdtempSync(join(tmpdir(), "prefect-ecs-worker-moto-"));
-/** A Prefect home of this file's own for its CLI calls (the server's client home is shared by the tier's files). */
-const clientEnv = { ...server.clientEnv, PREFECT_HOME: join(home, "client") };
+const stack = new StackWorker("worker-on-moto", server, POOL, DUMMY_API_KEY);
+const { lane, home, clientEnv } = stack;
+const logTail = () => stack.logTail();
+const runTasks = (count: number) => stack.runTasks(count);
+const createFlowRun = () => stack.createFlowRun(deploymentId);
 
-let recorder: EcsRecorder | undefined;
-let worker: ChildProcess | undefined;
-let workerLog = "";
 let image = "";
 let deploymentId = "";
+let recorder: EcsRecorder | undefined;
 let workerContainer: any;
 
 /** Runs a command without blocking the event loop (the recording proxy answers the worker from this process). */
@@ -50,83 +46,11 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: strin
   });
 }
 
-const logTail = () => {
-  try {
-    return readFileSync(workerLog, "utf8").slice(-4_000);
-  } catch {
-    return "(no worker log)";
-  }
-};
-
-/** Waits (bounded) until the proxy has recorded `count` answered RunTask calls; fails with the worker's log otherwise. */
-async function runTasks(count: number, timeoutMs = 120_000): Promise<RecordedCall[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const calls = recorder!.of("RunTask");
-    if (calls.length >= count) return calls;
-    if (worker?.exitCode !== null) throw new Error(`the worker exited (${worker?.exitCode}); its log ends:\n${logTail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`no RunTask number ${count} within ${timeoutMs / 1000} s; the worker's log ends:\n${logTail()}`);
-}
-
-const createFlowRun = async () => {
-  const created = await api(server, "POST", `/deployments/${deploymentId}/create_flow_run`, {});
-  expect(created.status, JSON.stringify(created.json).slice(0, 500)).toBe(201);
-  return created.json.id as string;
-};
-
 beforeAll(async () => {
   // The tier's global setup has checked moto's server and the Terraform AWS provider (startEmulator checks moto again).
-  await lane.deploy({ ...VARIANTS.default, work_pool_name: POOL });
-  expect(lane.settings.work_pool_name).toBe(POOL);
-
-  // The pool, by the stack's own create command, rendered as Terraform renders it for the applied stack; only the
-  // API URL is the tier's server.
-  const create = provisionerOf(lane.json, "work_pool_template_sync");
-  const values = {
-    "var.prefect_account_id": PLAN_TIME_ENV.TF_VAR_prefect_account_id,
-    "var.prefect_workspace_id": PLAN_TIME_ENV.TF_VAR_prefect_workspace_id,
-    "var.prefect_api_key": PLAN_TIME_ENV.TF_VAR_prefect_api_key,
-    "local.base_job_template": lane.outputs.base_job_template,
-  };
-  const environment = Object.fromEntries(Object.entries(create.environment).map(([name, value]) => [name, renderStrict(value, values)]));
-  const pool = spawnSync("/bin/sh", ["-c", create.command], {
-    cwd: mkdtempSync(join(home, "stack-")),
-    env: cleanEnv({ ...environment, PREFECT_API_URL: server.apiUrl, PREFECT_HOME: clientEnv.PREFECT_HOME }),
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  expect(pool.status, pool.stdout + pool.stderr).toBe(0);
-
-  // The worker's container as moto holds it after the apply (every reference resolved).
-  const family = lane.json.resource.aws_ecs_task_definition.worker_task_definition.family as string;
-  const described = await lane.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
-  workerContainer = described.taskDefinition!.containerDefinitions![0];
-
-  recorder = await startEcsRecorder(lane.emulator.endpoint);
-  // The task definition gives no entryPoint, so in ECS the image's own runs the command (Prefect's images: tini, then
-  // entrypoint.sh, which execs its arguments); here the command runs directly.
-  const argv = [...(workerContainer.entryPoint ?? []), ...(workerContainer.command ?? [])];
-  workerLog = join(home, "worker.log");
-  worker = startProcess(argv[0], argv.slice(1), {
-    cwd: mkdtempSync(join(home, "worker-")),
-    log: workerLog,
-    env: cleanEnv({
-      ...Object.fromEntries((workerContainer.environment ?? []).map((e: { name: string; value: string }) => [e.name, e.value])),
-      PREFECT_API_URL: server.apiUrl,
-      PREFECT_API_KEY: DUMMY_API_KEY,
-      PREFECT_HOME: join(home, "worker-home"),
-      // The container's port (8080) may be taken on a shared machine; the health server gets a free one.
-      PREFECT_WORKER_WEBSERVER_HOST: "127.0.0.1",
-      PREFECT_WORKER_WEBSERVER_PORT: String(await freePort()),
-      AWS_ENDPOINT_URL: recorder.endpoint,
-      AWS_ACCESS_KEY_ID: "testing",
-      AWS_SECRET_ACCESS_KEY: "testing",
-      AWS_DEFAULT_REGION: EMULATOR_REGION,
-      AWS_REGION: EMULATOR_REGION,
-    }),
-  });
+  await stack.start(VARIANTS.default);
+  recorder = stack.recorder;
+  workerContainer = stack.workerContainer;
 
   // The deployments of flows/, registered by the real CLI in a copy of the folder, as `npm run flow-deploy` does.
   const flows = join(home, "flows");
@@ -140,7 +64,7 @@ beforeAll(async () => {
       PREFECT_ECS_WORK_POOL: lane.outputs.work_pool_name,
       PREFECT_ECS_FLOW_IMAGE: image,
       PREFECT_ECS_EFS_MOUNT_PATH: lane.outputs.flow_run_efs_mount_path,
-    }),
+    } as Record<string, string>),
     flows,
   );
   expect(deployed.status, deployed.output).toBe(0);
@@ -149,13 +73,7 @@ beforeAll(async () => {
   deploymentId = deployment.json.id;
 }, DEPLOY_TIMEOUT);
 
-afterAll(async () => {
-  if (worker) await stopProcess(worker, 1_000);
-  await recorder?.stop();
-  await api(server, "DELETE", `/work_pools/${POOL}`).catch(() => undefined);
-  await lane.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => stack.stop());
 
 describe("the real ECS worker, with the worker task definition's command and environment, against the applied stack", () => {
   const template = () => JSON.parse(lane.outputs.base_job_template);

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeInstancesCommand, DescribeNatGatewaysCommand } from "@aws-sdk/client-ec2";
+import { FLOW_RUN_INSTANCES_SUFFIX } from "../../src/naming";
 import { parseSettings, type Settings } from "../../src/settings";
 import { type Emulator, startEmulator } from "./emulator";
 import { type AwsClients, awsClients, type Inventory, inventory } from "./emulator-aws";
@@ -30,6 +31,9 @@ export class EmulatorLane {
   outputs: Record<string, any> = {};
   /** Network interfaces of the stack's NAT gateways and NAT instances, which moto keeps after deleting them (see MOTO_LEFTOVERS). */
   natInterfaces: string[] = [];
+  /** The flow runs' EC2 instances and their primary interfaces, which moto keeps after force-deleting their group (MOTO_LEFTOVERS). */
+  flowRunInstances: string[] = [];
+  flowRunInterfaces: string[] = [];
   /** Every stack this lane applied, for the timing report. */
   private readonly stacks: EmulatedStack[] = [];
 
@@ -82,6 +86,20 @@ export class EmulatorLane {
       ),
     ];
     this.natInterfaces = [...new Set([...this.natInterfaces, ...interfaces])];
+    const flowRunInstances = (
+      await this.aws.ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [`${this.settings.name_prefix}${FLOW_RUN_INSTANCES_SUFFIX}`] }] }),
+      )
+    ).Reservations?.flatMap((r) => r.Instances ?? []);
+    this.flowRunInstances = [...new Set([...this.flowRunInstances, ...(flowRunInstances ?? []).map((i) => i.InstanceId!)])];
+    this.flowRunInterfaces = [
+      ...new Set([
+        ...this.flowRunInterfaces,
+        ...(flowRunInstances ?? []).flatMap((i) =>
+          (i.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0).map((n) => n.NetworkInterfaceId!),
+        ),
+      ]),
+    ];
   }
 
   /** Re-synthesizes with new settings in the same working directory and state (a change to the deployed stack). */
@@ -120,6 +138,13 @@ export const MOTO_LEFTOVERS = [
       "moto/ec2/models/instances.py:609-621 builds an instance's primary interface without its launch template's NetworkInterfaces, so " +
       "DeleteOnTermination is false (676), and terminate (506-512) keeps it. The launch template sets DeleteOnTermination = true.",
   },
+  {
+    kind: "ec2 instances",
+    what: "the flow runs' EC2 instances (protected from scale-in), with their primary interfaces, after their group is force-deleted",
+    evidence:
+      "moto/autoscaling/responses.py:259-262 reads no ForceDelete; moto/autoscaling/models.py:1496-1503 scales the group to 0 and drops it, " +
+      "and 1046-1049 terminates only instances not protected from scale-in. AWS's ForceDelete deletes the group with all its instances.",
+  },
 ] as const;
 
 /** What a destroy left behind (compared with the lane's baseline, or another), once moto's known leftovers are taken out. */
@@ -127,7 +152,10 @@ export function leftBehind(lane: EmulatorLane, after: Inventory, baseline: Inven
   const out: Inventory = {};
   for (const [kind, items] of Object.entries(after)) {
     const fresh = items.filter(
-      (item) => !(baseline[kind] ?? []).includes(item) && !(kind === "ec2 network interfaces" && lane.natInterfaces.includes(item)),
+      (item) =>
+        !(baseline[kind] ?? []).includes(item) &&
+        !(kind === "ec2 network interfaces" && [...lane.natInterfaces, ...lane.flowRunInterfaces].includes(item)) &&
+        !(kind === "ec2 instances" && lane.flowRunInstances.includes(item)),
     );
     if (fresh.length) out[kind] = fresh;
   }

@@ -25,9 +25,53 @@ export const AMAZON_ECS_TASK_EXECUTION_ROLE_POLICY = {
   ],
 } as const;
 
+/**
+ * AmazonEC2ContainerServiceforEC2Role (arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role),
+ * default version v10, the document moto 5.2.1 carries (updated 2026-02-12 in AWS's managed policy reference): what the ECS
+ * agent on a container instance needs to register, poll, report state, pull from ECR and write logs.
+ */
+export const AMAZON_EC2_CONTAINER_SERVICE_FOR_EC2_ROLE = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeTags",
+        "ecs:CreateCluster",
+        "ecs:DeregisterContainerInstance",
+        "ecs:DiscoverPollEndpoint",
+        "ecs:Poll",
+        "ecs:RegisterContainerInstance",
+        "ecs:StartTelemetrySession",
+        "ecs:UpdateContainerInstancesState",
+        "ecs:Submit*",
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+      ],
+      Resource: "*",
+    },
+    {
+      Effect: "Allow",
+      Action: ["ecs:TagResource"],
+      Resource: "*",
+      Condition: { StringEquals: { "ecs:CreateAction": ["CreateCluster", "RegisterContainerInstance"] } },
+    },
+    {
+      Effect: "Allow",
+      Action: ["ecs:ListTagsForResource"],
+      Resource: ["arn:aws:ecs:*:*:task/*/*", "arn:aws:ecs:*:*:container-instance/*/*"],
+    },
+  ],
+} as const;
+
 /** Managed policy documents by the part of their ARN after `arn:<partition>:iam::aws:policy/`. */
 export const MANAGED_POLICIES: Record<string, unknown> = {
   "service-role/AmazonECSTaskExecutionRolePolicy": AMAZON_ECS_TASK_EXECUTION_ROLE_POLICY,
+  "service-role/AmazonEC2ContainerServiceforEC2Role": AMAZON_EC2_CONTAINER_SERVICE_FOR_EC2_ROLE,
 };
 
 /**

@@ -22,6 +22,7 @@ export const VARIANTS = {
   public_subnets: { internet_egress: "public_subnets" },
   self_hosted: { prefect_api_url: "http://prefect.internal:4200/api", self_hosted_auth: "auth_string" },
   prefect_server: { prefect_server: true, work_queues: ["default", "high-priority"] },
+  ec2_capacity: { flow_run_capacity: "ec2", flow_run_ami_id: "ami-0123456789abcdef0", flow_run_warm_pool_size: 1 },
   existing_secret: {
     existing_api_key_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key-AbC123:api_key",
   },

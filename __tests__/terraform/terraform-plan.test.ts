@@ -30,6 +30,7 @@ const CASES: Record<string, Record<string, unknown>> = {
   self_hosted: VARIANTS.self_hosted,
   existing_secret: VARIANTS.existing_secret,
   nat_instance: VARIANTS.nat_instance,
+  ec2_capacity: VARIANTS.ec2_capacity,
   public_subnets: { ...VARIANTS.public_subnets, flow_run_efs: true },
   alarms: {
     ...VARIANTS.nat_instance,

@@ -56,7 +56,7 @@ export class Cluster extends Construct {
       capacityProviders: ["FARGATE", "FARGATE_SPOT", ...(this.flowRunInstances ? [this.flowRunInstances.capacityProvider.name] : [])],
       defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
     });
-    this.prerequisites = [this.cluster, this.capacityProviders];
+    this.prerequisites = [this.cluster, this.capacityProviders, ...(this.flowRunInstances?.prerequisites ?? [])];
     stackOutput(this, "cluster_name", this.cluster.name, "ECS cluster name");
     stackOutput(this, "cluster_arn", this.cluster.arn, "ECS cluster ARN");
   }

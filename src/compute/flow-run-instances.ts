@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformLocal } from "cdktf";
+import { Fn, type ITerraformDependable, TerraformLocal } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { EcsCapacityProvider } from "@cdktf/provider-aws/lib/ecs-capacity-provider";
@@ -69,6 +69,8 @@ export class FlowRunInstances extends Construct {
   readonly autoscalingGroup: AutoscalingGroup;
   readonly launchTemplate: LaunchTemplate;
   readonly role: IamRole;
+  /** What a flow run placed on these instances needs first: the provider, and the agent's rights to register them. */
+  readonly prerequisites: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: FlowRunInstancesProps) {
     super(scope, id);
@@ -124,13 +126,16 @@ export class FlowRunInstances extends Construct {
       // Managed termination protection needs every instance protected from scale-in; ECS lifts it when one is idle.
       protectFromScaleIn: true,
       // A new image or type replaces instances at deploy; protected instances are replaced, after ECS drains them.
-      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0, scaleInProtectedInstances: "Replace" } },
+      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0, scaleInProtectedInstances: "Refresh" } },
       warmPool: warmPool ? { poolState: "Stopped", minSize: props.warmPoolSize } : undefined,
       tag: [
         { key: "Name", value: name, propagateAtLaunch: true },
         // ECS adds this tag when managed scaling is on; stating it keeps the next plan from removing it.
         { key: "AmazonECSManaged", value: "true", propagateAtLaunch: true },
       ],
+      // A destroy would otherwise wait forever: scale-in protected instances never leave a group scaled to zero.
+      forceDelete: true,
+      forceDeleteWarmPool: true,
       // Managed scaling sets the desired capacity; Terraform would otherwise reset it on every apply.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
       dependsOn: [profile, agentPolicy],
@@ -145,5 +150,6 @@ export class FlowRunInstances extends Construct {
         managedScaling: { status: "ENABLED", targetCapacity: props.targetCapacity, minimumScalingStepSize: 1, maximumScalingStepSize: props.maxSize },
       },
     });
+    this.prerequisites = [this.capacityProvider, agentPolicy];
   }
 }
