@@ -88,16 +88,14 @@ export async function findLeftovers(input: RecoveryInput): Promise<Recovery> {
 
   // Duplicates: EC2 resources with an address tag the state (or an adoption) already answers with another id. Looked
   // for on every run (one DescribeTags scan), since they outlive the run that could have adopted them.
-  if (!ec2 && resources.some((r) => foundByEc2Tags(r.type))) context.ec2Tagged();
+  const tagged = resources.some((r) => foundByEc2Tags(r.type)) ? await context.ec2Tagged() : new Map<string, string[]>();
   const duplicates: Duplicate[] = [];
-  if (ec2) {
-    for (const [address, ids] of await ec2) {
-      const kept = context.idOf(address);
-      const resource = byAddress.get(address);
-      // The VPC's default security group is AWS's own and goes with its VPC; only resources the stack creates count.
-      if (kept === undefined || !resource || APPROACHES[resource.type].way !== "tag") continue;
-      for (const id of ids) if (id !== kept) duplicates.push({ address, id, monthlyUsd: monthlyCost(resource, input.region) });
-    }
+  for (const [address, ids] of tagged) {
+    const kept = context.idOf(address);
+    const resource = byAddress.get(address);
+    // The VPC's default security group is AWS's own and goes with its VPC; only resources the stack creates count.
+    if (kept === undefined || !resource || APPROACHES[resource.type].way !== "tag") continue;
+    for (const id of ids) if (id !== kept) duplicates.push({ address, id, monthlyUsd: monthlyCost(resource, input.region) });
   }
   return { adoptions, conflicts, duplicates, unchecked, missing };
 }
