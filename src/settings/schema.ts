@@ -26,6 +26,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const UUID_RE2 = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const AZ = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/;
+/** EC2 image ids: "ami-" and 8 (older) or 17 hex digits. */
+const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]+)?$/;
 /**
  * A whole secret, no JSON key: ECR's pull-through cache rule takes the secret's ARN as its credentialArn and
@@ -122,7 +124,7 @@ export const settingsSchema = z
       'an ARM (Graviton) EC2 instance type: t4g.nano to t4g.2xlarge, or m/c/r 6g, 6gd, 6gn, 7g, 7gd, 7gn, 8g from medium to 16xlarge (e.g. "t4g.nano", "c7gn.medium")',
       /^(t4g\.(nano|micro|small|medium|large|xlarge|2xlarge)|[mcr](6g|6gd|7g|7gd|8g)\.(medium|large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge)|c(6gn|7gn)\.(medium|large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge))$/,
     ).default("t4g.nano"),
-    nat_instance_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64)', /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
+    nat_instance_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64)', AMI_ID).optional(),
     vpc_interface_endpoints: bool().default(false),
     existing_vpc_id: str('a VPC id such as "vpc-0123456789abcdef0"', /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
     existing_private_subnet_ids: checked(
@@ -192,7 +194,7 @@ export const settingsSchema = z
     flow_run_target_capacity: int(1, 100, " %").default(100),
     flow_run_warm_pool_size: int(0, 100, " instances").default(0),
     flow_run_instance_volume_gb: int(30, 16384, " GiB").default(30),
-    flow_run_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (ECS-optimized Amazon Linux 2023)', /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/).optional(),
+    flow_run_ami_id: str('an AMI id such as "ami-0123456789abcdef0" (ECS-optimized Amazon Linux 2023)', AMI_ID).optional(),
     flow_run_policy_arns: checked(
       list(
         z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, {
