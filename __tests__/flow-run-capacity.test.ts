@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ecsAgentConfig, ECS_AL2023_IMAGE_PARAMETER } from "../src/compute/flow-run-instances";
 import { instanceShape, placementError } from "../src/rules/ec2-instances";
-import { only, resources, settingsProblems, synth } from "./support/synth";
+import { HOURS_PER_MONTH, PRICES } from "../src/review/price-table";
+import { monthlyCost, only, resources, settingsProblems, synth } from "./support/synth";
 
 /** flow_run_capacity = "ec2": warm EC2 instances behind an ECS capacity provider, and the pool's template that uses it. */
 
@@ -105,6 +106,27 @@ describe("warm EC2 capacity for flow runs", () => {
     const fargate = template(synth().json);
     expect(fargate.variables.properties.capacity_provider_strategy.default).toBeUndefined();
     expect(fargate.job_configuration.task_definition.networkMode).toBeUndefined();
+  });
+});
+
+describe("what EC2 capacity costs", () => {
+  it("GIVEN two instances kept warm and one in the warm pool THEN the estimate bills two instances' hours and three volumes", () => {
+    const lines = monthlyCost({ ...EC2, flow_run_instances_min: 2, flow_run_warm_pool_size: 1 }).lines;
+    const hourly = (PRICES.ec2_instance_hour as Record<string, number>)["m7i.large"];
+    expect(lines).toContainEqual(
+      expect.objectContaining({ item: "flow-run instances kept warm (m7i.large)", monthly: 2 * HOURS_PER_MONTH * hourly }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ item: "flow-run instance volumes (gp3)", monthly: 3 * 30 * PRICES.ebs_gp3_gb_month }));
+    expect(lines.map((l) => l.item)).not.toContainEqual(expect.stringMatching(/^NAT instance/));
+  });
+
+  it("GIVEN a type the price table lacks THEN its hours are shown as not priced, never as free", () => {
+    const lines = monthlyCost({ ...EC2, flow_run_instance_type: "c7a.xlarge" }).lines;
+    expect(lines).toContainEqual({
+      item: "flow-run instances kept warm c7a.xlarge: not in the price table (src/review/prices.json)",
+      quantity: "not priced",
+      monthly: 0,
+    });
   });
 });
 

@@ -85,38 +85,22 @@ export function estimate(inventory: Inventory, assumptions: Assumptions = DEFAUL
     inventory.natGateways * hours * prices.nat_gateway_hour,
     ["nat_gateway_hour"],
   );
+  /** `count` instances of an EC2 type for the month, or a "not priced" line when the table lacks the type. */
+  const instanceHours = (what: string, type: string, count: number) => {
+    const hourly = ownPrice(prices.ec2_instance_hour as Record<string, number>, type);
+    if (hourly === undefined)
+      lines.push({ item: `${what} ${type}: not in the price table (src/review/prices.json)`, quantity: "not priced", monthly: 0 });
+    else add(`${what} (${type})`, `${count} × ${hours} h × ${unit(hourly)}`, count * hours * hourly, ["ec2_instance_hour"]);
+  };
   for (const instance of inventory.natInstances) {
-    const hourly = ownPrice(prices.ec2_instance_hour as Record<string, number>, instance.instanceType);
-    if (hourly === undefined) {
-      lines.push({
-        item: `NAT instance ${instance.instanceType}: not in the price table (src/review/prices.json)`,
-        quantity: "not priced",
-        monthly: 0,
-      });
-    } else {
-      add(`NAT instance (${instance.instanceType})`, `1 × ${hours} h × ${unit(hourly)}`, hours * hourly, ["ec2_instance_hour"]);
-    }
+    instanceHours("NAT instance", instance.instanceType, 1);
     add("NAT instance root volume (gp3)", `${instance.volumeGb} GB × ${unit(prices.ebs_gp3_gb_month)}`, instance.volumeGb * prices.ebs_gp3_gb_month, [
       "ebs_gp3_gb_month",
     ]);
   }
   for (const capacity of inventory.flowRunInstances) {
-    const hourly = ownPrice(prices.ec2_instance_hour as Record<string, number>, capacity.instanceType);
-    if (hourly === undefined) {
-      lines.push({
-        item: `flow-run instances ${capacity.instanceType}: not in the price table (src/review/prices.json)`,
-        quantity: "not priced",
-        monthly: 0,
-      });
-    } else {
-      // The minimum runs all month; instances ECS adds for waiting runs bill while they run, like Fargate flow runs.
-      add(
-        `flow-run instances kept warm (${capacity.instanceType})`,
-        `${capacity.minSize} × ${hours} h × ${unit(hourly)}`,
-        capacity.minSize * hours * hourly,
-        ["ec2_instance_hour"],
-      );
-    }
+    // The minimum runs all month; instances ECS adds for waiting runs bill while they run, like Fargate flow runs.
+    instanceHours("flow-run instances kept warm", capacity.instanceType, capacity.minSize);
     // A stopped instance in the warm pool bills for its volume only.
     const volumes = capacity.minSize + capacity.warmPoolSize;
     add(
