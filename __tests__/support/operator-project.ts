@@ -7,6 +7,7 @@ import { EMULATOR_REGION } from "./emulator-aws";
 import { PLAN_TIME_ENV } from "./synth";
 import { terraformTooling } from "./terraform";
 import { localStateFile } from "../../src/naming";
+import { descendantsOf } from "../../src/operations/graceful-child";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -32,30 +33,6 @@ function terraformGroups(dir: string): number[] {
     }
   }
   return [...groups];
-}
-
-/** Every process below `root`, read from /proc. */
-function descendants(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      parents.set(Number(pid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // gone
-    }
-  }
-  const below = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, ppid] of parents)
-      if (!below.has(pid) && below.has(ppid)) {
-        below.add(pid);
-        grew = true;
-      }
-  }
-  below.delete(root);
-  return [...below];
 }
 
 /**
@@ -140,7 +117,7 @@ export class OperatorProject {
         if (groups.length === 0) return;
         // Terraform first, so it cannot write its state, then everything else the command started: a lost machine.
         for (const group of groups) process.kill(-group, "SIGKILL");
-        for (const pid of [child.pid!, ...descendants(child.pid!)]) {
+        for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) {
           try {
             process.kill(pid, "SIGKILL");
           } catch {

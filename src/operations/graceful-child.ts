@@ -69,22 +69,31 @@ function processTable(): ProcessRow[] {
   }
 }
 
+/** Every live process below `root` (not root itself), from one reading of the process table. */
+function below(root: number, rows: ProcessRow[] = processTable()): ProcessRow[] {
+  const pids = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const row of rows)
+      if (!pids.has(row.pid) && pids.has(row.ppid)) {
+        pids.add(row.pid);
+        grew = true;
+      }
+  }
+  return rows.filter((row) => row.pid !== root && pids.has(row.pid));
+}
+
+/** The PIDs of every live process below `root`. */
+export const descendantsOf = (root: number): number[] => below(root).map((row) => row.pid);
+
 /**
  * The process groups led by descendants of `root` other than root's own: processes the child deliberately put out
  * of its group. For cdktf these are the `terraform` runs node-pty started in pseudo-terminals (with their providers).
  */
 function groupsStartedBy(root: number): number[] {
-  const rows = processTable();
-  const below = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const row of rows)
-      if (!below.has(row.pid) && below.has(row.ppid)) {
-        below.add(row.pid);
-        grew = true;
-      }
-  }
-  return rows.filter((row) => row.pid !== root && below.has(row.pid) && row.pgid === row.pid).map((row) => row.pid);
+  return below(root)
+    .filter((row) => row.pgid === row.pid)
+    .map((row) => row.pid);
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
