@@ -25,15 +25,11 @@ const optionsFor = (settings: Deployment["settings"]): [string, Record<string, u
   ['Spot worker (`worker_capacity = "fargate_spot"`)', { worker_capacity: "fargate_spot" }],
   ["bigger worker (`worker_cpu = 1024`, `worker_memory = 2048`)", { worker_cpu: 1024, worker_memory: 2048 }],
   ["EFS for flow runs (`flow_run_efs = true`)", { flow_run_efs: true }],
-  // Flow runs on instances need private subnets (ECS gives public IPs to Fargate tasks only).
-  ...(settings.existing_vpc_id === undefined && settings.internet_egress === "public_subnets"
-    ? []
-    : ([
-        [
-          'warm EC2 capacity for flow runs (`flow_run_capacity = "ec2"`: one instance kept running)',
-          { flow_run_capacity: "ec2", flow_run_spot: undefined },
-        ],
-      ] as [string, Record<string, unknown>][])),
+  // With public-subnet egress the comparison says "not with these settings" (ECS gives public IPs to Fargate tasks only).
+  [
+    'warm EC2 capacity for flow runs (`flow_run_capacity = "ec2"`: one instance kept running)',
+    { flow_run_capacity: "ec2", flow_run_spot: undefined },
+  ],
   // The in-stack server replaces Prefect Cloud (or an outside server): their keys drop out of the comparison.
   [
     "in-stack Prefect server and database (`prefect_server = true`)",
