@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { DescribeInstancesCommand, DescribeNatGatewaysCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeNatGatewaysCommand, type Instance } from "@aws-sdk/client-ec2";
 import { FLOW_RUN_INSTANCES_SUFFIX } from "../../src/naming";
 import { parseSettings, type Settings } from "../../src/settings";
 import { type Emulator, startEmulator } from "./emulator";
@@ -76,30 +76,24 @@ export class EmulatorLane {
   async refreshOutputs(): Promise<void> {
     this.outputs = await this.stack.outputs();
     const gateways = (await this.aws.ec2.send(new DescribeNatGatewaysCommand({}))).NatGateways ?? [];
-    const natInstances = (
-      await this.aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [`${this.settings.name_prefix}-nat`] }] }))
-    ).Reservations?.flatMap((r) => r.Instances ?? []);
-    const interfaces = [
+    const natInstances = await this.instancesNamed(`${this.settings.name_prefix}-nat`);
+    const flowRunInstances = await this.instancesNamed(`${this.settings.name_prefix}${FLOW_RUN_INSTANCES_SUFFIX}`);
+    const add = (known: string[], more: string[]) => [...new Set([...known, ...more])];
+    this.natInterfaces = add(this.natInterfaces, [
       ...gateways.flatMap((g) => (g.NatGatewayAddresses ?? []).map((a) => a.NetworkInterfaceId!)),
-      ...(natInstances ?? []).flatMap((i) =>
-        (i.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0).map((n) => n.NetworkInterfaceId!),
-      ),
-    ];
-    this.natInterfaces = [...new Set([...this.natInterfaces, ...interfaces])];
-    const flowRunInstances = (
-      await this.aws.ec2.send(
-        new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [`${this.settings.name_prefix}${FLOW_RUN_INSTANCES_SUFFIX}`] }] }),
-      )
-    ).Reservations?.flatMap((r) => r.Instances ?? []);
-    this.flowRunInstances = [...new Set([...this.flowRunInstances, ...(flowRunInstances ?? []).map((i) => i.InstanceId!)])];
-    this.flowRunInterfaces = [
-      ...new Set([
-        ...this.flowRunInterfaces,
-        ...(flowRunInstances ?? []).flatMap((i) =>
-          (i.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0).map((n) => n.NetworkInterfaceId!),
-        ),
-      ]),
-    ];
+      ...primaryInterfaces(natInstances),
+    ]);
+    this.flowRunInstances = add(
+      this.flowRunInstances,
+      flowRunInstances.map((i) => i.InstanceId!),
+    );
+    this.flowRunInterfaces = add(this.flowRunInterfaces, primaryInterfaces(flowRunInstances));
+  }
+
+  /** The instances whose Name tag is `name`. */
+  private async instancesNamed(name: string): Promise<Instance[]> {
+    const answer = await this.aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [name] }] }));
+    return (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []);
   }
 
   /** Re-synthesizes with new settings in the same working directory and state (a change to the deployed stack). */
@@ -146,6 +140,10 @@ export const MOTO_LEFTOVERS = [
       "and 1046-1049 terminates only instances not protected from scale-in. AWS's ForceDelete deletes the group with all its instances.",
   },
 ] as const;
+
+/** Each instance's primary (device 0) network interface. */
+const primaryInterfaces = (instances: Instance[]): string[] =>
+  instances.flatMap((i) => (i.NetworkInterfaces ?? []).filter((n) => n.Attachment?.DeviceIndex === 0).map((n) => n.NetworkInterfaceId!));
 
 /** What a destroy left behind (compared with the lane's baseline, or another), once moto's known leftovers are taken out. */
 export function leftBehind(lane: EmulatorLane, after: Inventory, baseline: Inventory = lane.baseline): Inventory {
