@@ -155,11 +155,29 @@ export function runPrefect(
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Answers Prefect's own client retries (prefect/client/base.py:390-393), up to its default 5 retries. */
+const RETRIED = new Set([429, 502, 503]);
+const RETRIES = 5;
+
 /**
  * A JSON call to the server's REST API (for reading back what the CLI did, and for quick template checks). A new
- * connection each time: uvicorn closes idle ones after 5 s, and a pooled connection it closed fails the call.
+ * connection each time: uvicorn closes idle ones after 5 s, and a pooled connection it closed fails the call. A
+ * server busy with the tier's other files may answer 503; like Prefect's client, the call is then made again.
  */
-export function api(
+export async function api(
+  server: Pick<PrefectServer, "apiUrl" | "clientEnv">,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await apiOnce(server, method, path, body);
+    if (!RETRIED.has(answer.status) || attempt === RETRIES) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+  }
+}
+
+function apiOnce(
   server: Pick<PrefectServer, "apiUrl" | "clientEnv">,
   method: string,
   path: string,
