@@ -56,9 +56,13 @@ describe("a first deploy killed while the network is built", () => {
 });
 
 describe("a destroy killed half way", () => {
-  it("GIVEN Terraform is killed after ten resources are destroyed WHEN npm run destroy runs again THEN it completes", async () => {
+  it("GIVEN Terraform is killed after ten resources are destroyed THEN it stopped", async () => {
     const first = await project.run(DESTROY, { killWhen: (output) => destroyed(output) >= 10 });
     expect(first.killed, tail(first)).toBe(true);
+  });
+
+  // A destroy that refreshes and plans the whole stack took over 200 s with the tier's other lanes beside it.
+  it("WHEN npm run destroy runs again THEN it completes", { timeout: 450_000 }, async () => {
     const second = await project.run(DESTROY);
     expect(second.code, tail(second)).toBe(0);
   });
